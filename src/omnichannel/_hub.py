@@ -1,0 +1,388 @@
+"""The Hub: the facade users call to ingest interactions and read customers back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from itertools import islice
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from omnichannel._errors import (
+    InvalidPayloadError,
+    InvalidValueError,
+    NotFoundError,
+    StoreConflictError,
+)
+from omnichannel._model import (
+    Identifier,
+    IngestOutcome,
+    IngestResult,
+    Interaction,
+    Profile,
+    TimelinePage,
+)
+from omnichannel._normalize import normalize_region
+from omnichannel.resolution._deterministic import resolve_interaction
+from omnichannel.storage._protocol import Store, Transaction
+from omnichannel.storage._sql import SQLStore
+
+__all__ = ["DEFAULT_DATABASE_URL", "Hub", "IngestSummary", "parse_identifier"]
+
+DEFAULT_DATABASE_URL = "sqlite:///omnichannel.db"
+"""Where a Hub opened without a store keeps its data: ``./omnichannel.db``."""
+
+InteractionInput = Interaction | Mapping[str, Any]
+_WORKSPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_PHONE_LIKE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,}$")
+_T = TypeVar("_T")
+
+
+class IngestSummary(BaseModel):
+    """What :meth:`Hub.ingest_many` did, counted per outcome."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    total: int = 0
+    created: int = 0
+    attached: int = 0
+    merged: int = 0
+    duplicate: int = 0
+
+
+def parse_identifier(text: str, *, region: str | None = None) -> Identifier:
+    """Read an identifier typed by a person or given on a command line.
+
+    Accepted forms: ``kind:value`` (``phone:+48601234567``, ``email:a@b.com``,
+    ``handle:telegram:@jan``, ``external:shopify:C-1001``); a bare email address; a bare
+    phone number (national formats read with ``region``); ``platform:handle``
+    (``telegram:@jan``).
+
+    Raises:
+        InvalidValueError: the text is none of these.
+    """
+    raw = text.strip()
+    kind, sep, rest = raw.partition(":")
+    if sep:
+        lowered = kind.lower()
+        if lowered == "phone":
+            return Identifier.phone(rest, region)
+        if lowered == "email":
+            return Identifier.email(rest)
+        if lowered in ("handle", "external"):
+            namespace, sep2, value = rest.partition(":")
+            if not sep2:
+                raise InvalidValueError(
+                    "identifier", text, f"write {lowered}:NAMESPACE:VALUE", mask=False
+                )
+            if lowered == "handle":
+                return Identifier.handle(namespace, value)
+            return Identifier.external(namespace, value)
+        if "@" not in kind:
+            return Identifier.handle(kind, rest)
+    if "@" in raw[1:]:
+        return Identifier.email(raw)
+    if _PHONE_LIKE.match(raw):
+        return Identifier.phone(raw, region)
+    raise InvalidValueError(
+        "identifier", text, "is not a phone, an email, or kind:value", mask=True
+    )
+
+
+def _payload_error(exc: ValidationError, prefix: str = "") -> InvalidPayloadError:
+    errors = tuple(
+        (
+            prefix + ".".join(str(part) for part in err["loc"]) or "interaction",
+            err["msg"].removeprefix("Value error, "),
+        )
+        for err in exc.errors(include_url=False)
+    )
+    first = exc.errors(include_url=False)[0]
+    field, reason = errors[0]
+    return InvalidPayloadError(field, first.get("input"), reason, errors)
+
+
+def _encode_cursor(interaction: Interaction) -> str:
+    raw = f"{interaction.occurred_at.isoformat()}|{interaction.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, _, iid = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        moment = datetime.fromisoformat(at)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidValueError("before", cursor, "is not a timeline cursor", mask=False) from None
+    if not iid or moment.tzinfo is None:
+        raise InvalidValueError("before", cursor, "is not a timeline cursor", mask=False)
+    return moment.astimezone(timezone.utc), iid
+
+
+class Hub:
+    """One customer and one history across every channel: the library's entry point.
+
+    Args:
+        store: where data lives. ``None`` opens SQLite at ``./omnichannel.db``; a string is
+            a database URL (``sqlite:///path.db``, ``postgresql://...``) or a SQLite file
+            path; or any :class:`~omnichannel.storage.Store` instance.
+        workspace: the tenant. Every record belongs to one workspace; resolution never
+            crosses workspaces, and a Hub sees only its own.
+        default_region: ISO country code (``"PL"``) used to read phone numbers written in
+            national format in mappings passed to :meth:`ingest` and in :meth:`find`.
+        max_attempts: how often a transaction that lost a race with a concurrent writer
+            is retried before :class:`~omnichannel.StoreConflictError` is raised.
+
+    Example::
+
+        hub = Hub("sqlite:///shop.db", default_region="PL")
+        result = hub.ingest({
+            "channel": "sms", "source_id": "SM1", "occurred_at": "2026-11-20T10:00:00Z",
+            "identifiers": [{"kind": "phone", "value": "601 234 567"}],
+            "content": [{"type": "text", "text": "Is my order ready?"}],
+        })
+        hub.timeline(result.profile_id).items
+    """
+
+    def __init__(
+        self,
+        store: Store | str | None = None,
+        *,
+        workspace: str = "default",
+        default_region: str | None = None,
+        max_attempts: int = 20,
+    ) -> None:
+        if not isinstance(workspace, str) or not _WORKSPACE_RE.match(workspace):
+            raise InvalidValueError(
+                "workspace",
+                workspace,
+                "must be 1-64 characters: letters, digits, _ . : -",
+                mask=False,
+            )
+        if max_attempts < 1:
+            raise InvalidValueError("max_attempts", max_attempts, "must be at least 1", mask=False)
+        self.workspace = workspace
+        self.default_region = normalize_region(default_region, field="default_region")
+        self.max_attempts = max_attempts
+        self._owns_store = store is None or isinstance(store, str)
+        if store is None:
+            store = DEFAULT_DATABASE_URL
+        if isinstance(store, str):
+            store = SQLStore(store if "://" in store else f"sqlite:///{store}")
+        self.store: Store = store
+        self._context = {"default_region": self.default_region}
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the store if the Hub opened it."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Hub:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- ingest ----------------------------------------------------------------------
+
+    def _validate(self, item: InteractionInput, prefix: str = "") -> Interaction:
+        if isinstance(item, Interaction):
+            interaction = item
+        elif isinstance(item, Mapping):
+            try:
+                interaction = Interaction.model_validate(item, context=self._context)
+            except ValidationError as exc:
+                raise _payload_error(exc, prefix) from exc
+        else:
+            raise InvalidValueError(
+                prefix.rstrip(".") or "interaction",
+                type(item).__name__,
+                "must be an Interaction or a mapping",
+                mask=False,
+            )
+        if not interaction.identifiers:
+            raise InvalidValueError(
+                f"{prefix}identifiers",
+                [],
+                "needs at least one customer identifier to attribute the interaction",
+                mask=False,
+            )
+        return interaction
+
+    def _retrying(self, work: Callable[[Transaction], _T]) -> _T:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.store.transaction() as tx:
+                    return work(tx)
+            except StoreConflictError:
+                if attempt == self.max_attempts:
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ingest_in(self, tx: Transaction, interaction: Interaction) -> IngestResult:
+        existing = tx.find_interaction(
+            self.workspace, interaction.channel, interaction.idempotency_key
+        )
+        if existing is not None:
+            profile_id = self._resolve_id(tx, existing.profile_id)
+            return IngestResult(
+                profile_id=profile_id,
+                interaction_id=existing.interaction_id,
+                outcome=IngestOutcome.DUPLICATE,
+            )
+        return resolve_interaction(tx, self.workspace, interaction, datetime.now(timezone.utc))
+
+    def ingest(self, interaction: InteractionInput) -> IngestResult:
+        """Attribute one interaction to its customer and store both, atomically.
+
+        Delivering the same ``(channel, source_id)`` again stores nothing and returns the
+        same profile and interaction ids with outcome ``duplicate``.
+
+        Raises:
+            InvalidPayloadError: a mapping that does not validate (names the field).
+            InvalidValueError: the interaction has no identifier.
+            StoreError: the store failed; nothing was written.
+        """
+        validated = self._validate(interaction)
+        return self._retrying(lambda tx: self._ingest_in(tx, validated))
+
+    def ingest_many(
+        self, interactions: Iterable[InteractionInput], *, batch_size: int = 500
+    ) -> IngestSummary:
+        """Ingest a stream, ``batch_size`` interactions per transaction.
+
+        The stream is consumed lazily, so memory stays bounded whatever its length. Each
+        batch is validated before it is written and committed as a whole; a failure
+        raises with earlier batches committed and re-running the same import is safe
+        (already stored interactions count as duplicates).
+
+        Raises:
+            InvalidPayloadError: an item does not validate (its field is prefixed with its
+                position, ``items[1234].occurred_at``); its batch is not written.
+        """
+        if batch_size < 1:
+            raise InvalidValueError("batch_size", batch_size, "must be at least 1", mask=False)
+        counts = dict.fromkeys(IngestOutcome, 0)
+        iterator = iter(interactions)
+        position = 0
+        while True:
+            raw_batch = list(islice(iterator, batch_size))
+            if not raw_batch:
+                break
+            batch = [
+                self._validate(item, f"items[{position + n}].") for n, item in enumerate(raw_batch)
+            ]
+            position += len(batch)
+
+            def work(tx: Transaction, batch: list[Interaction] = batch) -> list[IngestResult]:
+                return [self._ingest_in(tx, item) for item in batch]
+
+            for result in self._retrying(work):
+                counts[result.outcome] += 1
+        return IngestSummary(
+            total=sum(counts.values()),
+            created=counts[IngestOutcome.CREATED],
+            attached=counts[IngestOutcome.ATTACHED],
+            merged=counts[IngestOutcome.MERGED],
+            duplicate=counts[IngestOutcome.DUPLICATE],
+        )
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _resolve_id(self, tx: Transaction, profile_id: str) -> str:
+        """Follow ``merged_into`` from ``profile_id`` to the live profile."""
+        seen: set[str] = set()
+        current = profile_id
+        while True:
+            profile = tx.get_profile(self.workspace, current)
+            if profile is None:
+                raise NotFoundError(f"no profile {profile_id!r} in workspace {self.workspace!r}")
+            if profile.merged_into is None or current in seen:
+                return current
+            seen.add(current)
+            current = profile.merged_into
+
+    def _identifier(self, identifier: Identifier | str) -> Identifier:
+        if isinstance(identifier, Identifier):
+            return identifier
+        return parse_identifier(identifier, region=self.default_region)
+
+    def find(self, identifier: Identifier | str) -> Profile | None:
+        """Return the live profile that owns ``identifier``, or None.
+
+        A string is read by :func:`parse_identifier` with the Hub's default region.
+        """
+        wanted = self._identifier(identifier)
+        with self.store.transaction(readonly=True) as tx:
+            owner = tx.owners(self.workspace, [wanted.match]).get(wanted.match)
+            return None if owner is None else tx.get_profile(self.workspace, owner)
+
+    def profile(self, profile_id: str) -> Profile:
+        """Return the live profile for ``profile_id``; a merged id resolves to its survivor.
+
+        Raises:
+            NotFoundError: no such profile in this workspace.
+        """
+        with self.store.transaction(readonly=True) as tx:
+            live = self._resolve_id(tx, profile_id)
+            profile = tx.get_profile(self.workspace, live)
+            assert profile is not None
+            return profile
+
+    def profiles(self, *, page_size: int = 500) -> Iterator[Profile]:
+        """Iterate over every live profile of the workspace, in id order, page by page."""
+        after: str | None = None
+        while True:
+            with self.store.transaction(readonly=True) as tx:
+                page = tx.list_profiles(self.workspace, after_id=after, limit=page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+    def timeline(self, profile_id: str, limit: int = 50, before: str | None = None) -> TimelinePage:
+        """One page of the customer's interactions across all channels, newest first.
+
+        ``profile_id`` may be an absorbed id; the survivor's timeline is returned. Pass
+        the page's ``next_cursor`` as ``before`` for the next (older) page.
+
+        Raises:
+            NotFoundError: no such profile.
+            InvalidValueError: ``limit`` outside 1..1000 or a malformed cursor.
+        """
+        if not 1 <= limit <= 1000:
+            raise InvalidValueError("limit", limit, "must be between 1 and 1000", mask=False)
+        position = None if before is None else _decode_cursor(before)
+        with self.store.transaction(readonly=True) as tx:
+            live = self._resolve_id(tx, profile_id)
+            items = tx.timeline(self.workspace, live, limit=limit + 1, before=position)
+        has_more = len(items) > limit
+        items = items[:limit]
+        return TimelinePage(
+            items=tuple(items),
+            next_cursor=_encode_cursor(items[-1]) if has_more else None,
+        )
+
+    def history(self, profile_id: str) -> Iterator[Interaction]:
+        """Every interaction of the customer, newest first, fetched page by page."""
+        cursor: str | None = None
+        while True:
+            page = self.timeline(profile_id, limit=200, before=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor

@@ -1,0 +1,610 @@
+"""The channel-agnostic data model: identifiers, interactions, content parts, profiles.
+
+All models are pydantic v2, frozen, with ``extra="forbid"``. Constructing one with bad
+values raises pydantic's ``ValidationError`` naming the field; the classmethod constructors
+of :class:`Identifier` raise :class:`~omnichannel.InvalidValueError` instead.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from omnichannel._errors import InvalidValueError, mask_value
+from omnichannel._normalize import (
+    normalize_email,
+    normalize_external,
+    normalize_handle,
+    normalize_namespace,
+    normalize_phone,
+)
+
+if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
+    from enum import StrEnum
+else:  # pragma: no cover - depends on the interpreter
+
+    class StrEnum(str, enum.Enum):
+        """Backport of :class:`enum.StrEnum` for Python 3.10."""
+
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+__all__ = [
+    "Channel",
+    "ContactCardPart",
+    "ContentPart",
+    "Conversation",
+    "ConversationStatus",
+    "CustomPart",
+    "Direction",
+    "Identifier",
+    "IdentifierKind",
+    "IngestOutcome",
+    "IngestResult",
+    "Interaction",
+    "InteractionKind",
+    "LocationPart",
+    "MediaPart",
+    "Merge",
+    "OrderRefPart",
+    "Profile",
+    "ProfileIdentifier",
+    "TextPart",
+    "TimelinePage",
+    "new_id",
+    "utc",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+
+
+def new_id() -> str:
+    """Return a new time-ordered id: a UUIDv7 as 32 lowercase hex digits."""
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version 7
+    value |= ((rand >> 68) & 0xFFF) << 64  # 12 random bits
+    value |= 0b10 << 62  # RFC 4122 variant
+    value |= rand & ((1 << 62) - 1)
+    return f"{value:032x}"
+
+
+def utc(moment: datetime, *, field: str = "occurred_at") -> datetime:
+    """Return ``moment`` converted to UTC; a naive datetime is an :class:`InvalidValueError`."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidValueError(
+            field, moment.isoformat(), "is a naive datetime; give it a timezone", mask=False
+        )
+    return moment.astimezone(timezone.utc)
+
+
+def _to_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+UTCDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""A timezone-aware datetime, stored in UTC. A naive datetime fails validation."""
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG_RE.match(value):
+        raise ValueError("must be a lowercase slug: a letter, then a-z, 0-9, '_', '.', '-'")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_check_slug)]
+
+
+class Channel(StrEnum):
+    """The channels omnichannel knows. Any other lowercase slug is allowed as a channel."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    MMS = "mms"
+    WHATSAPP = "whatsapp"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    TELEGRAM = "telegram"
+    WEBCHAT = "webchat"
+    VOICE = "voice"
+    STORE = "store"
+    WEB = "web"
+    APP = "app"
+
+
+class InteractionKind(StrEnum):
+    """Kinds of interaction. Any other lowercase slug is allowed as a kind."""
+
+    MESSAGE = "message"
+    CALL = "call"
+    VISIT = "visit"
+    ORDER = "order"
+    RETURN = "return"
+    RESERVATION = "reservation"
+    PICKUP = "pickup"
+    STATUS = "status"
+    REACTION = "reaction"
+    NOTE = "note"
+
+
+class Direction(StrEnum):
+    """Who an interaction went from: the customer, the business, or neither."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+
+
+class IdentifierKind(StrEnum):
+    """Kinds of identifier."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    HANDLE = "handle"
+    EXTERNAL = "external"
+
+
+class _Rejected:
+    """A value normalization rejected; shown masked in pydantic's error output."""
+
+    __slots__ = ("masked", "reason")
+
+    def __init__(self, reason: str, raw: str) -> None:
+        self.reason = reason
+        self.masked = mask_value(raw)
+
+    def __repr__(self) -> str:
+        return repr(self.masked)
+
+
+class Identifier(BaseModel):
+    """Something that points at one customer: a phone, an email, a handle, an external id.
+
+    Values are normalized during validation, so two identifiers of the same mailbox or
+    number compare and hash equal whatever their spelling: equality is on
+    ``(kind, namespace, key)``. Build one with the constructors, or validate a mapping::
+
+        Identifier.phone("+48 601 234 567")
+        Identifier.email("John.Doe@GMail.com")
+        Identifier.handle("telegram", "@JohnDoe")
+        Identifier.external("shopify", "C-1001")
+        Identifier.model_validate({"kind": "phone", "value": "601 234 567"},
+                                  context={"default_region": "PL"})
+
+    Attributes:
+        kind: phone, email, handle or external.
+        namespace: the platform of a handle or the system of an external id; empty otherwise.
+        value: the normalized value (E.164 phone, lowercased email, folded handle).
+        key: the match key; equal keys mean the same customer identifier.
+        original: the value as written, when it differs from ``value``.
+    """
+
+    model_config = _FROZEN
+
+    kind: IdentifierKind
+    namespace: str = ""
+    value: str
+    key: str = ""
+    original: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalize(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        raw_value = data.get("value")
+        kind = data.get("kind")
+        if not isinstance(raw_value, str) or kind not in IdentifierKind._value2member_map_:
+            return data  # let field validation report it
+        kind = IdentifierKind(kind)
+        region = None
+        if info.context and isinstance(info.context, Mapping):
+            region = info.context.get("default_region")
+        namespace = data.get("namespace", "")
+        if not isinstance(namespace, str):
+            return data
+        out = dict(data)
+        try:
+            out.update(_normalized_fields(kind, namespace, raw_value, region))
+        except InvalidValueError as exc:
+            # Reported by the field validator below, so the error's location is the field.
+            out["namespace" if exc.field in ("platform", "system") else "value"] = _Rejected(
+                exc.reason, raw_value if exc.field not in ("platform", "system") else namespace
+            )
+            return out
+        if data.get("original") is not None:
+            out["original"] = data["original"]
+        return out
+
+    @field_validator("namespace", "value", mode="before")
+    @classmethod
+    def _report_rejected(cls, value: Any) -> Any:
+        if isinstance(value, _Rejected):
+            raise ValueError(value.reason)
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Identifier):
+            return NotImplemented
+        return (self.kind, self.namespace, self.key) == (other.kind, other.namespace, other.key)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.namespace, self.key))
+
+    def __str__(self) -> str:
+        if self.namespace:
+            return f"{self.kind}:{self.namespace}:{self.value}"
+        return f"{self.kind}:{self.value}"
+
+    @property
+    def match(self) -> tuple[str, str, str]:
+        """``(kind, namespace, key)``: what the identifier index is keyed on."""
+        return (self.kind.value, self.namespace, self.key)
+
+    @classmethod
+    def phone(cls, raw: str, region: str | None = None) -> Identifier:
+        """A phone number, normalized to E.164; ``region`` reads national formats.
+
+        Raises:
+            InvalidValueError: not a valid phone number.
+        """
+        return cls._build(IdentifierKind.PHONE, "", raw, region)
+
+    @classmethod
+    def email(cls, raw: str) -> Identifier:
+        """An email address, lowercased, with a provider-aware match key.
+
+        Raises:
+            InvalidValueError: not a syntactically valid address.
+        """
+        return cls._build(IdentifierKind.EMAIL, "", raw, None)
+
+    @classmethod
+    def handle(cls, platform: str, raw: str) -> Identifier:
+        """A handle scoped by ``platform`` (``"telegram"``, ``"messenger"`` ...).
+
+        Raises:
+            InvalidValueError: bad platform name or empty handle.
+        """
+        return cls._build(IdentifierKind.HANDLE, platform, raw, None)
+
+    @classmethod
+    def external(cls, system: str, value: str) -> Identifier:
+        """An id in another system (``"shopify"``, ``"loyalty"``), compared exactly.
+
+        Raises:
+            InvalidValueError: bad system name or empty value.
+        """
+        return cls._build(IdentifierKind.EXTERNAL, system, value, None)
+
+    @classmethod
+    def _build(
+        cls, kind: IdentifierKind, namespace: str, raw: str, region: str | None
+    ) -> Identifier:
+        if not isinstance(raw, str):
+            raise InvalidValueError(kind.value, raw, "must be a string", mask=False)
+        fields = _normalized_fields(kind, namespace, raw, region)
+        return cls.model_construct(kind=kind, **fields)
+
+
+def _normalized_fields(
+    kind: IdentifierKind, namespace: str, raw: str, region: str | None
+) -> dict[str, Any]:
+    """The one place that maps an identifier kind to its normalize function."""
+    if kind is IdentifierKind.PHONE:
+        ns = ""
+        value = key = normalize_phone(raw, region, field="phone")
+    elif kind is IdentifierKind.EMAIL:
+        ns = ""
+        value, key = normalize_email(raw, field="email")
+    elif kind is IdentifierKind.HANDLE:
+        ns = normalize_namespace(namespace, field="platform")
+        value = key = normalize_handle(ns, raw, field="handle")
+    else:
+        ns = normalize_namespace(namespace, field="system")
+        value = key = normalize_external(raw, field="external")
+    original = raw if raw != value else None
+    return {"namespace": ns, "value": value, "key": key, "original": original}
+
+
+# --- content parts -------------------------------------------------------------------
+
+
+class TextPart(BaseModel):
+    """Plain text (an email body turned into text, a chat message, a call summary)."""
+
+    model_config = _FROZEN
+    type: Literal["text"] = "text"
+    text: str
+    language: str | None = None
+
+
+class MediaPart(BaseModel):
+    """An attachment or media item, described, never stored as a blob."""
+
+    model_config = _FROZEN
+    type: Literal["media"] = "media"
+    media_type: str = Field(description="MIME type, e.g. image/jpeg")
+    url: str | None = None
+    name: str | None = None
+    size_bytes: int | None = Field(default=None, ge=0)
+    caption: str | None = None
+    media_id: str | None = None
+
+
+class LocationPart(BaseModel):
+    """A shared location."""
+
+    model_config = _FROZEN
+    type: Literal["location"] = "location"
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = None
+    address: str | None = None
+
+
+class ContactCardPart(BaseModel):
+    """A contact card (vCard, WhatsApp contacts, Telegram contact).
+
+    ``is_sender`` says the card describes the sender themself; only then may its
+    identifiers be linked to the sender's profile.
+    """
+
+    model_config = _FROZEN
+    type: Literal["contact"] = "contact"
+    name: str | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    is_sender: bool = False
+
+
+class OrderRefPart(BaseModel):
+    """A reference to an order, with its amount when known."""
+
+    model_config = _FROZEN
+    type: Literal["order"] = "order"
+    order_id: str = Field(min_length=1)
+    amount: Decimal | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    status: str | None = None
+    store_id: str | None = None
+
+
+class CustomPart(BaseModel):
+    """Anything else, under a name of the caller's choosing, with JSON data."""
+
+    model_config = _FROZEN
+    type: Literal["custom"] = "custom"
+    name: str = Field(min_length=1)
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+ContentPart = Annotated[
+    TextPart | MediaPart | LocationPart | ContactCardPart | OrderRefPart | CustomPart,
+    Field(discriminator="type"),
+]
+"""One part of an interaction's content, discriminated by its ``type``."""
+
+
+# --- interactions ----------------------------------------------------------------------
+
+
+class Interaction(BaseModel):
+    """One contact with a customer on any channel: a message, call, visit, order ...
+
+    ``(channel, source_id)`` names the interaction: delivering it again is a no-op. Without
+    a ``source_id`` the interaction's ``id`` is its idempotency key.
+
+    Attributes:
+        id: omnichannel's id (time-ordered; generated when not given).
+        channel: a lowercase slug; the known ones are in :class:`Channel`.
+        kind: a lowercase slug; the known ones are in :class:`InteractionKind`.
+        direction: inbound (from the customer), outbound (to them) or internal.
+        occurred_at: when it happened; must be timezone-aware; kept in UTC.
+        source_id: the channel's own id for it (message id, call sid, order number).
+        identifiers: the customer's identifiers seen on it (at least one to ingest it).
+        traits: what was observed about the customer (``display_name``, ``first_name`` ...).
+        content: text, media, location, contact cards, order references, custom parts.
+        reply_to: the ``source_id`` of the interaction this one answers.
+        conversation_key: a channel's own thread or conversation id.
+        topics: topic labels.
+        agent: who handled it on the business side.
+        metadata: any other JSON values.
+    """
+
+    model_config = _FROZEN
+
+    id: str = Field(default_factory=new_id, min_length=1, max_length=64)
+    channel: Slug
+    kind: Slug = InteractionKind.MESSAGE.value
+    direction: Direction = Direction.INBOUND
+    occurred_at: UTCDatetime
+    source_id: str | None = Field(default=None, min_length=1, max_length=512)
+    identifiers: tuple[Identifier, ...] = ()
+    traits: dict[str, JsonValue] = Field(default_factory=dict)
+    content: tuple[ContentPart, ...] = ()
+    reply_to: str | None = None
+    conversation_key: str | None = None
+    topics: tuple[str, ...] = ()
+    agent: str | None = None
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key this interaction is stored under within its channel."""
+        return self.source_id if self.source_id is not None else f"id:{self.id}"
+
+    @property
+    def text(self) -> str:
+        """All text parts joined by newlines (captions included)."""
+        texts: list[str] = []
+        for part in self.content:
+            if isinstance(part, TextPart):
+                texts.append(part.text)
+            elif isinstance(part, MediaPart) and part.caption:
+                texts.append(part.caption)
+        return "\n".join(texts)
+
+
+# --- profiles and resolution records --------------------------------------------------
+
+
+class ProfileIdentifier(BaseModel):
+    """An identifier on a profile, with where and when it was seen."""
+
+    model_config = _FROZEN
+    identifier: Identifier
+    first_seen: UTCDatetime
+    last_seen: UTCDatetime
+    channel: str
+    interaction_id: str | None = None
+
+
+class Profile(BaseModel):
+    """One customer. Its ``id`` is stable: after a merge the absorbed id resolves to the
+    survivor (``merged_into``), and the Hub follows it.
+
+    Attributes:
+        id: the profile id.
+        workspace: the tenant it belongs to.
+        identifiers: identifiers with first/last seen, channel and source interaction.
+        traits: the latest observed value of each trait.
+        trait_seen_at: when each trait value was observed (newer observations win).
+        created_at: when the profile was created.
+        updated_at: when it last changed.
+        merged_into: the survivor's id when this profile was merged into another.
+    """
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str = "default"
+    identifiers: tuple[ProfileIdentifier, ...] = ()
+    traits: dict[str, JsonValue] = Field(default_factory=dict)
+    trait_seen_at: dict[str, UTCDatetime] = Field(default_factory=dict)
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+    merged_into: str | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """True unless the profile was merged into another."""
+        return self.merged_into is None
+
+    @property
+    def display_name(self) -> str | None:
+        """The best name known: ``display_name``, else first and last name."""
+        name = self.traits.get("display_name") or self.traits.get("name")
+        if isinstance(name, str) and name:
+            return name
+        parts = [self.traits.get("first_name"), self.traits.get("last_name")]
+        joined = " ".join(p for p in parts if isinstance(p, str) and p)
+        return joined or None
+
+
+class ConversationStatus(StrEnum):
+    """Whether a conversation is open or closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Conversation(BaseModel):
+    """A thread of interactions with one customer, possibly across channels."""
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str = "default"
+    profile_id: str
+    status: ConversationStatus = ConversationStatus.OPEN
+    channels: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    assignee: str | None = None
+    opened_at: UTCDatetime
+    last_activity_at: UTCDatetime
+
+
+class Merge(BaseModel):
+    """The record of one merge. Nothing is deleted: the absorbed profile is kept with
+    ``merged_into`` set, and the snapshots make an exact unmerge possible.
+
+    Attributes:
+        id: the merge id.
+        workspace: the tenant.
+        survivor_id: the profile that lives on.
+        absorbed_id: the profile merged into it.
+        rule: the rule that decided it (``"shared-identifier"`` ...).
+        evidence: the identifiers that tied the two profiles together.
+        interaction_id: the interaction whose ingest caused it.
+        merged_at: when it happened.
+        survivor_before: the survivor as it was just before the merge.
+        absorbed_before: the absorbed profile as it was just before the merge.
+    """
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str
+    survivor_id: str
+    absorbed_id: str
+    rule: str
+    evidence: tuple[Identifier, ...] = ()
+    interaction_id: str | None = None
+    merged_at: UTCDatetime
+    survivor_before: Profile
+    absorbed_before: Profile
+
+
+class IngestOutcome(StrEnum):
+    """What ingesting an interaction did."""
+
+    CREATED = "created"
+    """No profile owned any identifier: a new profile was created."""
+    ATTACHED = "attached"
+    """One profile owned the identifiers; the interaction (and any new ones) joined it."""
+    MERGED = "merged"
+    """Several profiles owned them; they were merged into one."""
+    DUPLICATE = "duplicate"
+    """The interaction was already stored (same channel and source id); nothing changed."""
+
+
+class IngestResult(BaseModel):
+    """The result of :meth:`Hub.ingest`."""
+
+    model_config = _FROZEN
+    profile_id: str
+    interaction_id: str
+    outcome: IngestOutcome
+    merged_ids: tuple[str, ...] = ()
+    """Profiles absorbed into ``profile_id`` by this ingest."""
+
+
+class TimelinePage(BaseModel):
+    """One page of a customer's timeline, newest first.
+
+    Pass ``next_cursor`` as ``before=`` to get the following (older) page; it is ``None``
+    on the last page.
+    """
+
+    model_config = _FROZEN
+    items: tuple[Interaction, ...]
+    next_cursor: str | None = None

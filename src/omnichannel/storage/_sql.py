@@ -1,0 +1,437 @@
+"""SQL storage on SQLAlchemy Core: a SQLite file (the embedded default) or PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+
+from omnichannel._errors import (
+    SchemaVersionError,
+    StoreConflictError,
+    StoreError,
+    StoreUnavailableError,
+)
+from omnichannel._model import Interaction, Merge, Profile
+from omnichannel.storage._protocol import InteractionRecord, MatchKey
+
+__all__ = ["SCHEMA_VERSION", "SQLStore"]
+
+SCHEMA_VERSION = 1
+"""The schema version this release writes and reads."""
+
+_ID = 64
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# PostgreSQL SQLSTATEs after which retrying the transaction can succeed.
+_RETRYABLE_PG = {"40001", "40P01", "23505"}
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    def name(base: str) -> str:
+        return f"{prefix}{base}"
+
+    meta = sa.Table(
+        name("meta"),
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(256), nullable=False),
+    )
+    profiles = sa.Table(
+        name("profiles"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("merged_into", sa.String(_ID), nullable=True),
+        sa.Column("created_us", sa.BigInteger, nullable=False),
+        sa.Column("updated_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+    )
+    identifiers = sa.Table(
+        name("identifiers"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("namespace", sa.String(_ID), primary_key=True),
+        sa.Column("key", sa.String(512), primary_key=True),
+        sa.Column("profile_id", sa.String(_ID), nullable=False),
+        sa.Index(name("identifiers_profile"), "workspace", "profile_id"),
+    )
+    interactions = sa.Table(
+        name("interactions"),
+        metadata,
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("workspace", sa.String(_ID), nullable=False),
+        sa.Column("channel", sa.String(_ID), nullable=False),
+        sa.Column("source_key", sa.String(600), nullable=False),
+        sa.Column("profile_id", sa.String(_ID), nullable=False),
+        sa.Column("origin_profile_id", sa.String(_ID), nullable=False),
+        sa.Column("occurred_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.UniqueConstraint("workspace", "channel", "source_key", name=name("interactions_source")),
+        sa.Index(name("interactions_timeline"), "workspace", "profile_id", "occurred_us", "id"),
+    )
+    merges = sa.Table(
+        name("merges"),
+        metadata,
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("workspace", sa.String(_ID), nullable=False),
+        sa.Column("survivor_id", sa.String(_ID), nullable=False),
+        sa.Column("absorbed_id", sa.String(_ID), nullable=False),
+        sa.Column("merged_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.Index(name("merges_survivor"), "workspace", "survivor_id"),
+        sa.Index(name("merges_absorbed"), "workspace", "absorbed_id"),
+    )
+    return {
+        "meta": meta,
+        "profiles": profiles,
+        "identifiers": identifiers,
+        "interactions": interactions,
+        "merges": merges,
+    }
+
+
+def _translate(exc: SQLAlchemyError) -> StoreError:
+    """Turn a driver or SQLAlchemy exception into the matching StoreError."""
+    if isinstance(exc, IntegrityError):
+        return StoreConflictError("a concurrent writer stored the same record first")
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if sqlstate in _RETRYABLE_PG:
+            return StoreConflictError(f"concurrent update, retry (SQLSTATE {sqlstate})")
+        message = str(orig).lower()
+        if "database is locked" in message or "database table is locked" in message:
+            return StoreConflictError("the SQLite database is locked by another writer")
+        if exc.connection_invalidated or (sqlstate or "").startswith("08"):
+            return StoreUnavailableError(f"lost the database connection: {orig}")
+        if isinstance(exc, OperationalError):
+            return StoreUnavailableError(f"the database is unavailable: {orig}")
+    return StoreError(f"storage failed: {exc.__class__.__name__}: {exc}")
+
+
+class _SQLTransaction:
+    def __init__(self, conn: Connection, t: dict[str, sa.Table], readonly: bool) -> None:
+        self._c = conn
+        self._t = t
+        self._readonly = readonly
+
+    def _writable(self) -> None:
+        if self._readonly:
+            raise StoreError("write attempted in a read-only transaction")
+
+    def find_interaction(
+        self, workspace: str, channel: str, idempotency_key: str
+    ) -> InteractionRecord | None:
+        t = self._t["interactions"]
+        row = self._c.execute(
+            sa.select(t.c.id, t.c.profile_id).where(
+                t.c.workspace == workspace,
+                t.c.channel == channel,
+                t.c.source_key == idempotency_key,
+            )
+        ).first()
+        return None if row is None else InteractionRecord(row[0], row[1])
+
+    def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
+        if not matches:
+            return {}
+        t = self._t["identifiers"]
+        found: dict[MatchKey, str] = {}
+        for kind, namespace, key in matches:
+            row = self._c.execute(
+                sa.select(t.c.profile_id).where(
+                    t.c.workspace == workspace,
+                    t.c.kind == kind,
+                    t.c.namespace == namespace,
+                    t.c.key == key,
+                )
+            ).first()
+            if row is not None:
+                found[(kind, namespace, key)] = row[0]
+        return found
+
+    def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
+        t = self._t["profiles"]
+        query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.id == profile_id)
+        if lock:
+            query = query.with_for_update()
+        row = self._c.execute(query).first()
+        return None if row is None else Profile.model_validate_json(row[0])
+
+    def list_profiles(
+        self, workspace: str, *, after_id: str | None = None, limit: int = 100
+    ) -> list[Profile]:
+        t = self._t["profiles"]
+        query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.merged_into.is_(None))
+        if after_id is not None:
+            query = query.where(t.c.id > after_id)
+        rows = self._c.execute(query.order_by(t.c.id).limit(limit))
+        return [Profile.model_validate_json(doc) for (doc,) in rows]
+
+    def put_profile(
+        self,
+        profile: Profile,
+        *,
+        claim: Collection[MatchKey] = (),
+        release: Collection[MatchKey] = (),
+    ) -> None:
+        self._writable()
+        t = self._t["profiles"]
+        ws, pid = profile.workspace, profile.id
+        values = {
+            "merged_into": profile.merged_into,
+            "created_us": _micros(profile.created_at),
+            "updated_us": _micros(profile.updated_at),
+            "doc": profile.model_dump_json(),
+        }
+        updated = self._c.execute(
+            t.update().where(t.c.workspace == ws, t.c.id == pid).values(**values)
+        )
+        if updated.rowcount == 0:
+            self._c.execute(t.insert().values(workspace=ws, id=pid, **values))
+        idx = self._t["identifiers"]
+        for kind, namespace, key in release:
+            self._c.execute(
+                idx.delete().where(
+                    idx.c.workspace == ws,
+                    idx.c.kind == kind,
+                    idx.c.namespace == namespace,
+                    idx.c.key == key,
+                    idx.c.profile_id == pid,
+                )
+            )
+        owned = self.owners(ws, claim)
+        rows = []
+        for kind, namespace, key in claim:
+            owner = owned.get((kind, namespace, key))
+            if owner == pid:
+                continue
+            if owner is not None:
+                raise StoreConflictError(f"identifier {kind} is owned by another profile")
+            rows.append(
+                {
+                    "workspace": ws,
+                    "kind": kind,
+                    "namespace": namespace,
+                    "key": key,
+                    "profile_id": pid,
+                }
+            )
+        if rows:
+            self._c.execute(idx.insert(), rows)
+
+    def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
+        self._writable()
+        self._c.execute(
+            self._t["interactions"]
+            .insert()
+            .values(
+                id=interaction.id,
+                workspace=workspace,
+                channel=interaction.channel,
+                source_key=interaction.idempotency_key,
+                profile_id=profile_id,
+                origin_profile_id=profile_id,
+                occurred_us=_micros(interaction.occurred_at),
+                doc=interaction.model_dump_json(),
+            )
+        )
+
+    def move_interactions(self, workspace: str, from_profile: str, to_profile: str) -> int:
+        self._writable()
+        t = self._t["interactions"]
+        result = self._c.execute(
+            t.update()
+            .where(t.c.workspace == workspace, t.c.profile_id == from_profile)
+            .values(profile_id=to_profile)
+        )
+        return int(result.rowcount)
+
+    def add_merge(self, merge: Merge) -> None:
+        self._writable()
+        self._c.execute(
+            self._t["merges"]
+            .insert()
+            .values(
+                id=merge.id,
+                workspace=merge.workspace,
+                survivor_id=merge.survivor_id,
+                absorbed_id=merge.absorbed_id,
+                merged_us=_micros(merge.merged_at),
+                doc=merge.model_dump_json(),
+            )
+        )
+
+    def merges(self, workspace: str, profile_id: str) -> list[Merge]:
+        t = self._t["merges"]
+        rows = self._c.execute(
+            sa.select(t.c.doc)
+            .where(
+                t.c.workspace == workspace,
+                sa.or_(t.c.survivor_id == profile_id, t.c.absorbed_id == profile_id),
+            )
+            .order_by(t.c.merged_us, t.c.id)
+        )
+        return [Merge.model_validate_json(doc) for (doc,) in rows]
+
+    def timeline(
+        self,
+        workspace: str,
+        profile_id: str,
+        *,
+        limit: int,
+        before: tuple[datetime, str] | None = None,
+    ) -> list[Interaction]:
+        t = self._t["interactions"]
+        query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.profile_id == profile_id)
+        if before is not None:
+            at = _micros(before[0])
+            query = query.where(
+                sa.or_(t.c.occurred_us < at, sa.and_(t.c.occurred_us == at, t.c.id < before[1]))
+            )
+        query = query.order_by(t.c.occurred_us.desc(), t.c.id.desc()).limit(limit)
+        return [Interaction.model_validate_json(doc) for (doc,) in self._c.execute(query)]
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front, so two writers never deadlock on upgrade.
+        readonly = conn.get_execution_options().get("omnichannel_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if (
+            parsed.drivername == "postgresql+psycopg"
+            and importlib.util.find_spec("psycopg") is None
+        ):
+            raise StoreError(
+                "PostgreSQL needs the psycopg driver: pip install 'omnichannel[postgres]'"
+            )
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(
+            f"cannot open {parsed.render_as_string(hide_password=True)}: {exc}"
+        ) from exc
+
+
+class SQLStore:
+    """A store in a SQL database through SQLAlchemy Core.
+
+    ``SQLStore("sqlite:///omnichannel.db")`` is the embedded default: one file, WAL mode,
+    writers serialized by ``BEGIN IMMEDIATE``. ``SQLStore("postgresql://...")`` (extra
+    ``postgres``) serves many processes; the unique indexes and row locks keep the
+    invariants and conflicting transactions fail with :class:`StoreConflictError`, which
+    the Hub retries.
+
+    Args:
+        url: a database URL or an existing SQLAlchemy ``Engine`` (the store then does not
+            dispose of it on close).
+        table_prefix: prepended to every table name, so the tables can live beside a CRM's.
+        schema: the database schema (PostgreSQL) to create the tables in.
+
+    Raises:
+        StoreError: the URL is malformed or its driver missing.
+        StoreUnavailableError: the database cannot be reached.
+        SchemaVersionError: the database was written by a newer omnichannel.
+    """
+
+    def __init__(
+        self,
+        url: str | Engine,
+        *,
+        table_prefix: str = "omnichannel_",
+        schema: str | None = None,
+    ) -> None:
+        self._owns_engine = not isinstance(url, Engine)
+        self.engine: Engine = _make_engine(url) if isinstance(url, str) else url
+        self._metadata = sa.MetaData(schema=schema)
+        self._t = _tables(self._metadata, table_prefix)
+        self._closed = False
+        self._prepare_schema()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self._guard(), self.engine.connect() as conn:
+            return self._read_version(conn) or 0
+
+    def _read_version(self, conn: Connection) -> int | None:
+        meta = self._t["meta"]
+        row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        return None if row is None else int(row[0])
+
+    def _prepare_schema(self) -> None:
+        with self._guard(), self.engine.begin() as conn:
+            self._metadata.create_all(conn, checkfirst=True)
+            version = self._read_version(conn)
+            if version is None:
+                conn.execute(self._t["meta"].insert().values(key="schema_version", value="1"))
+            elif version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"the database schema is version {version}, newer than this omnichannel "
+                    f"(version {SCHEMA_VERSION}); upgrade the omnichannel package"
+                )
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[_SQLTransaction]:
+        """Begin a transaction; see :meth:`omnichannel.storage.Store.transaction`."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._guard(), self.engine.connect() as conn:
+            if readonly:
+                conn = conn.execution_options(omnichannel_readonly=True)
+            with conn.begin():
+                yield _SQLTransaction(conn, self._t, readonly)
+
+    def close(self) -> None:
+        """Dispose of the connection pool (unless the engine was passed in)."""
+        if not self._closed and self._owns_engine:
+            self.engine.dispose()
+        self._closed = True

@@ -1,0 +1,395 @@
+"""The store conformance suite: the behaviour every :class:`~omnichannel.storage.Store`
+must show, as pytest test classes a backend author subclasses with one fixture.
+
+Example::
+
+    from omnichannel.testing import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        @pytest.fixture
+        def store(self) -> Iterator[Store]:
+            store = MyStore(...)
+            yield store
+            store.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from omnichannel._errors import (
+    InvalidPayloadError,
+    InvalidValueError,
+    NotFoundError,
+    StoreConflictError,
+    StoreError,
+)
+from omnichannel._hub import Hub
+from omnichannel._model import (
+    Identifier,
+    IngestOutcome,
+    Interaction,
+    Merge,
+    Profile,
+    ProfileIdentifier,
+    TextPart,
+)
+from omnichannel.storage._protocol import Store, Transaction
+
+__all__ = ["StoreConformance", "make_interaction"]
+
+_T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def make_interaction(
+    source_id: str,
+    *identifiers: Identifier,
+    channel: str = "sms",
+    minutes: int = 0,
+    text: str | None = None,
+    **fields: Any,
+) -> Interaction:
+    """Build an inbound test interaction ``minutes`` after a fixed instant."""
+    return Interaction(
+        channel=channel,
+        source_id=source_id,
+        occurred_at=_T0 + timedelta(minutes=minutes),
+        identifiers=identifiers,
+        content=(TextPart(text=text if text is not None else f"message {source_id}"),),
+        **fields,
+    )
+
+
+PHONE = Identifier.phone("+48601234567")
+EMAIL = Identifier.email("jan.kowalski@example.com")
+HANDLE = Identifier.handle("telegram", "@JanK")
+
+
+class _Boom(Exception):
+    pass
+
+
+class _FailingTransactionStore:
+    """Wraps a store; its transactions raise when ``insert_interaction`` is called."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
+        with self.inner.transaction(readonly=readonly) as tx:
+            yield _FailingTransaction(tx)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _FailingTransaction:
+    def __init__(self, inner: Transaction) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
+        raise _Boom("injected failure after the profile was written")
+
+
+def _write_everything_then_fail(store: Store, profile: Profile, other: Profile) -> None:
+    with store.transaction() as tx:
+        tx.put_profile(profile, claim=[PHONE.match])
+        tx.insert_interaction("default", make_interaction("m1", PHONE), profile.id)
+        tx.move_interactions("default", other.id, profile.id)
+        tx.put_profile(other, release=[EMAIL.match])
+        tx.add_merge(
+            Merge(
+                workspace="default",
+                survivor_id=profile.id,
+                absorbed_id=other.id,
+                rule="test",
+                merged_at=_T0,
+                survivor_before=profile,
+                absorbed_before=other,
+            )
+        )
+        raise _Boom
+
+
+class StoreConformance:
+    """Behaviour every store must show. Subclass it and provide a ``store`` fixture that
+    yields a new, empty store for each test."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        """Override: yield a fresh, empty store."""
+        raise NotImplementedError("subclass StoreConformance and override the store fixture")
+
+    @pytest.fixture
+    def hub(self, store: Store) -> Hub:
+        """A Hub on the store under test, workspace ``default``."""
+        return Hub(store)
+
+    # --- deterministic resolution --------------------------------------------------
+
+    def test_first_interaction_creates_profile(self, hub: Hub) -> None:
+        result = hub.ingest(make_interaction("m1", PHONE, traits={"display_name": "Jan"}))
+        assert result.outcome is IngestOutcome.CREATED
+        profile = hub.profile(result.profile_id)
+        assert [e.identifier for e in profile.identifiers] == [PHONE]
+        assert profile.identifiers[0].channel == "sms"
+        assert profile.identifiers[0].interaction_id == result.interaction_id
+        assert profile.traits == {"display_name": "Jan"}
+        assert profile.workspace == "default"
+
+    def test_known_identifier_attaches_and_adds_new_ones(self, hub: Hub) -> None:
+        first = hub.ingest(make_interaction("m1", PHONE))
+        second = hub.ingest(make_interaction("e1", PHONE, EMAIL, channel="email", minutes=5))
+        assert second.outcome is IngestOutcome.ATTACHED
+        assert second.profile_id == first.profile_id
+        profile = hub.profile(first.profile_id)
+        assert {e.identifier for e in profile.identifiers} == {PHONE, EMAIL}
+        phone = next(e for e in profile.identifiers if e.identifier == PHONE)
+        assert phone.first_seen == _T0
+        assert phone.last_seen == _T0 + timedelta(minutes=5)
+        found = hub.find(EMAIL)
+        assert found is not None
+        assert found.id == first.profile_id
+
+    def test_interaction_tying_two_profiles_merges_them(self, hub: Hub, store: Store) -> None:
+        by_phone = hub.ingest(make_interaction("v1", PHONE, channel="voice"))
+        by_email = hub.ingest(make_interaction("e1", EMAIL, channel="email", minutes=1))
+        assert by_phone.profile_id != by_email.profile_id
+        tie = hub.ingest(make_interaction("o1", EMAIL, PHONE, channel="store", minutes=2))
+        assert tie.outcome is IngestOutcome.MERGED
+        assert tie.profile_id == by_phone.profile_id  # the oldest profile survives
+        assert tie.merged_ids == (by_email.profile_id,)
+        # the absorbed id keeps resolving to the survivor
+        assert hub.profile(by_email.profile_id).id == by_phone.profile_id
+        channels = [i.channel for i in hub.timeline(by_email.profile_id).items]
+        assert channels == ["store", "email", "voice"]
+        with store.transaction(readonly=True) as tx:
+            merges = tx.merges("default", by_email.profile_id)
+            absorbed = tx.get_profile("default", by_email.profile_id)
+        assert len(merges) == 1
+        merge = merges[0]
+        assert (merge.survivor_id, merge.absorbed_id) == (by_phone.profile_id, by_email.profile_id)
+        assert merge.rule == "shared-identifier"
+        assert set(merge.evidence) == {EMAIL, PHONE}
+        assert merge.interaction_id == tie.interaction_id
+        assert merge.absorbed_before.id == by_email.profile_id
+        assert merge.absorbed_before.merged_into is None
+        assert absorbed is not None
+        assert absorbed.merged_into == by_phone.profile_id  # kept, not deleted
+
+    def test_merge_of_three_profiles(self, hub: Hub) -> None:
+        ids = [
+            hub.ingest(make_interaction("a", PHONE, minutes=0)).profile_id,
+            hub.ingest(make_interaction("b", EMAIL, channel="email", minutes=1)).profile_id,
+            hub.ingest(make_interaction("c", HANDLE, channel="telegram", minutes=2)).profile_id,
+        ]
+        result = hub.ingest(make_interaction("d", HANDLE, EMAIL, PHONE, channel="store", minutes=3))
+        assert result.outcome is IngestOutcome.MERGED
+        assert result.profile_id == ids[0]
+        assert set(result.merged_ids) == set(ids[1:])
+        live = list(hub.profiles())
+        assert [p.id for p in live] == [ids[0]]
+        assert {e.identifier for e in live[0].identifiers} == {PHONE, EMAIL, HANDLE}
+        assert len(hub.timeline(ids[2]).items) == 4
+
+    def test_newer_trait_observation_wins_whatever_the_ingest_order(self, hub: Hub) -> None:
+        hub.ingest(make_interaction("new", PHONE, minutes=10, traits={"city": "Kraków"}))
+        result = hub.ingest(make_interaction("old", PHONE, minutes=0, traits={"city": "Łódź"}))
+        assert hub.profile(result.profile_id).traits["city"] == "Kraków"
+
+    def test_interaction_without_identifier_is_rejected(self, hub: Hub) -> None:
+        with pytest.raises(InvalidValueError, match="identifiers"):
+            hub.ingest(make_interaction("x"))
+        assert list(hub.profiles()) == []
+
+    # --- idempotency ---------------------------------------------------------------
+
+    def test_redelivery_is_stored_once_with_the_same_result(self, hub: Hub) -> None:
+        first = hub.ingest(make_interaction("wamid.1", PHONE, channel="whatsapp"))
+        again = hub.ingest(make_interaction("wamid.1", PHONE, channel="whatsapp"))
+        assert again.outcome is IngestOutcome.DUPLICATE
+        assert (again.profile_id, again.interaction_id) == (first.profile_id, first.interaction_id)
+        assert len(hub.timeline(first.profile_id).items) == 1
+
+    def test_same_source_id_on_another_channel_is_another_interaction(self, hub: Hub) -> None:
+        hub.ingest(make_interaction("42", PHONE, channel="sms"))
+        result = hub.ingest(make_interaction("42", PHONE, channel="whatsapp"))
+        assert result.outcome is IngestOutcome.ATTACHED
+
+    def test_duplicate_after_merge_reports_the_survivor(self, hub: Hub) -> None:
+        first = hub.ingest(make_interaction("e1", EMAIL, channel="email"))
+        hub.ingest(make_interaction("v1", PHONE, channel="voice"))
+        hub.ingest(make_interaction("o1", PHONE, EMAIL, channel="store"))
+        again = hub.ingest(make_interaction("e1", EMAIL, channel="email"))
+        assert again.outcome is IngestOutcome.DUPLICATE
+        assert again.profile_id == first.profile_id
+
+    def test_store_rejects_a_second_copy_of_an_interaction(self, store: Store) -> None:
+        interaction = make_interaction("m1", PHONE)
+        profile = Profile(created_at=_T0, updated_at=_T0)
+        with store.transaction() as tx:
+            tx.put_profile(profile)
+            tx.insert_interaction("default", interaction, profile.id)
+        copy = interaction.model_copy(update={"id": "another-id"})
+        with pytest.raises(StoreConflictError), store.transaction() as tx:
+            tx.insert_interaction("default", copy, profile.id)
+
+    # --- the identifier index ------------------------------------------------------
+
+    def test_identifier_has_one_live_owner(self, store: Store) -> None:
+        entry = ProfileIdentifier(identifier=PHONE, first_seen=_T0, last_seen=_T0, channel="sms")
+        first = Profile(identifiers=(entry,), created_at=_T0, updated_at=_T0)
+        second = Profile(identifiers=(entry,), created_at=_T0, updated_at=_T0)
+        with store.transaction() as tx:
+            tx.put_profile(first, claim=[PHONE.match])
+        with pytest.raises(StoreConflictError), store.transaction() as tx:
+            tx.put_profile(second, claim=[PHONE.match])
+        with store.transaction(readonly=True) as tx:
+            assert tx.owners("default", [PHONE.match]) == {PHONE.match: first.id}
+            assert tx.get_profile("default", second.id) is None
+
+    def test_release_then_claim_moves_ownership(self, store: Store) -> None:
+        first = Profile(created_at=_T0, updated_at=_T0)
+        second = Profile(created_at=_T0, updated_at=_T0)
+        with store.transaction() as tx:
+            tx.put_profile(first, claim=[PHONE.match, EMAIL.match])
+            tx.put_profile(first, claim=[PHONE.match])  # claiming one's own key is a no-op
+        with store.transaction() as tx:
+            tx.put_profile(first, release=[EMAIL.match])
+            tx.put_profile(second, claim=[EMAIL.match])
+        with store.transaction(readonly=True) as tx:
+            owners = tx.owners("default", [PHONE.match, EMAIL.match, HANDLE.match])
+        assert owners == {PHONE.match: first.id, EMAIL.match: second.id}
+
+    # --- atomicity -----------------------------------------------------------------
+
+    def test_transaction_rolls_back_everything_on_error(self, store: Store) -> None:
+        profile = Profile(created_at=_T0, updated_at=_T0)
+        other = Profile(created_at=_T0, updated_at=_T0)
+        with store.transaction() as tx:
+            tx.put_profile(other, claim=[EMAIL.match])
+            tx.insert_interaction("default", make_interaction("keep", EMAIL), other.id)
+        with pytest.raises(_Boom):
+            _write_everything_then_fail(store, profile, other)
+        with store.transaction(readonly=True) as tx:
+            assert tx.get_profile("default", profile.id) is None
+            assert tx.owners("default", [PHONE.match, EMAIL.match]) == {EMAIL.match: other.id}
+            assert tx.find_interaction("default", "sms", "m1") is None
+            record = tx.find_interaction("default", "sms", "keep")
+            assert record is not None
+            assert record.profile_id == other.id
+            assert tx.merges("default", profile.id) == []
+            assert [i.source_id for i in tx.timeline("default", other.id, limit=10)] == ["keep"]
+            assert tx.timeline("default", profile.id, limit=10) == []
+
+    def test_failed_ingest_stores_nothing(self, store: Store) -> None:
+        hub = Hub(_FailingTransactionStore(store))
+        with pytest.raises(_Boom):
+            hub.ingest(make_interaction("m1", PHONE, EMAIL))
+        plain = Hub(store)
+        assert plain.find(PHONE) is None
+        assert plain.find(EMAIL) is None
+        assert list(plain.profiles()) == []
+
+    def test_readonly_transaction_refuses_writes(self, store: Store) -> None:
+        with pytest.raises(StoreError), store.transaction(readonly=True) as tx:
+            tx.put_profile(Profile(created_at=_T0, updated_at=_T0))
+
+    # --- workspaces ----------------------------------------------------------------
+
+    def test_workspaces_neither_see_nor_merge_each_other(self, store: Store) -> None:
+        shop_a, shop_b = Hub(store, workspace="shop-a"), Hub(store, workspace="shop-b")
+        a = shop_a.ingest(make_interaction("m1", PHONE))
+        b = shop_b.ingest(make_interaction("m1", PHONE))  # same channel and source id too
+        assert b.outcome is IngestOutcome.CREATED
+        assert a.profile_id != b.profile_id
+        b2 = shop_b.ingest(make_interaction("m2", PHONE, EMAIL))
+        assert b2.outcome is IngestOutcome.ATTACHED
+        assert shop_a.find(EMAIL) is None
+        found = shop_a.find(PHONE)
+        assert found is not None
+        assert found.id == a.profile_id
+        with pytest.raises(NotFoundError):
+            shop_a.profile(b.profile_id)
+        with pytest.raises(NotFoundError):
+            shop_a.timeline(b.profile_id)
+        assert [p.id for p in shop_a.profiles()] == [a.profile_id]
+        assert len(shop_a.timeline(a.profile_id).items) == 1
+
+    # --- timelines -----------------------------------------------------------------
+
+    def test_timeline_is_newest_first_across_channels_with_cursor(self, hub: Hub) -> None:
+        channels = ["sms", "email", "whatsapp", "voice", "store", "webchat", "telegram"]
+        for n in range(23):
+            hub.ingest(make_interaction(f"m{n}", PHONE, channel=channels[n % 7], minutes=n))
+        # two interactions at the same instant are ordered by id
+        hub.ingest(make_interaction("same1", PHONE, minutes=5))
+        hub.ingest(make_interaction("same2", PHONE, minutes=5))
+        profile = hub.find(PHONE)
+        assert profile is not None
+        seen: list[Interaction] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = hub.timeline(profile.id, limit=10, before=cursor)
+            seen.extend(page.items)
+            pages += 1
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert pages == 3
+        assert len(seen) == 25
+        assert len({i.id for i in seen}) == 25
+        keys = [(i.occurred_at, i.id) for i in seen]
+        assert keys == sorted(keys, reverse=True)
+        assert {i.channel for i in seen} == set(channels)
+        assert list(hub.history(profile.id)) == seen
+
+    def test_timeline_of_unknown_profile(self, hub: Hub) -> None:
+        with pytest.raises(NotFoundError):
+            hub.timeline("no-such-profile")
+
+    def test_profiles_are_listed_in_pages(self, hub: Hub) -> None:
+        for n in range(7):
+            hub.ingest(make_interaction(f"m{n}", Identifier.external("shop", f"C{n}")))
+        listed = list(hub.profiles(page_size=3))
+        assert len(listed) == 7
+        assert [p.id for p in listed] == sorted(p.id for p in listed)
+
+    # --- bulk ----------------------------------------------------------------------
+
+    def test_ingest_many_counts_outcomes_and_dedupes_within_a_batch(self, hub: Hub) -> None:
+        stream = [
+            make_interaction("a", PHONE),
+            make_interaction("b", EMAIL, channel="email"),
+            make_interaction("c", PHONE, minutes=1),
+            make_interaction("a", PHONE),
+            make_interaction("d", PHONE, EMAIL, channel="store", minutes=2),
+        ]
+        summary = hub.ingest_many(iter(stream), batch_size=2)
+        assert (summary.total, summary.created, summary.attached) == (5, 2, 1)
+        assert (summary.merged, summary.duplicate) == (1, 1)
+        again = hub.ingest_many(stream)
+        assert again.duplicate == 5
+
+    def test_ingest_many_rejects_a_bad_batch_whole(self, hub: Hub) -> None:
+        good = {
+            "channel": "sms",
+            "source_id": "ok",
+            "occurred_at": "2026-11-02T09:00:00Z",
+            "identifiers": [{"kind": "phone", "value": "+48601234567"}],
+        }
+        bad = dict(good, source_id="bad", occurred_at="2026-11-02T09:00:00")
+        with pytest.raises(InvalidPayloadError) as caught:
+            hub.ingest_many([good, bad])
+        assert caught.value.field == "items[1].occurred_at"
+        assert hub.find(PHONE) is None
