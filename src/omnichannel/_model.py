@@ -466,6 +466,26 @@ class Interaction(BaseModel):
                 texts.append(part.caption)
         return "\n".join(texts)
 
+    @property
+    def summary(self) -> str:
+        """One line for people: the text, else a short description of each part."""
+        if self.text:
+            return " ".join(self.text.split())
+        bits: list[str] = []
+        for part in self.content:
+            if isinstance(part, OrderRefPart):
+                amount = f" {part.amount} {part.currency or ''}".rstrip() if part.amount else ""
+                bits.append(f"order {part.order_id}{amount}")
+            elif isinstance(part, MediaPart):
+                bits.append(f"[{part.media_type}{' ' + part.name if part.name else ''}]")
+            elif isinstance(part, LocationPart):
+                bits.append(f"[location {part.name or f'{part.latitude},{part.longitude}'}]")
+            elif isinstance(part, ContactCardPart):
+                bits.append(f"[contact {part.name or ''}]".replace(" ]", "]"))
+            elif isinstance(part, CustomPart):
+                bits.append(f"[{part.name}]")
+        return "; ".join(bits)
+
 
 # --- profiles and resolution records --------------------------------------------------
 
