@@ -13,7 +13,12 @@ import pytest
 import omnichannel
 from omnichannel import OmnichannelError
 
-PUBLIC_MODULES = ["omnichannel", "omnichannel.storage", "omnichannel.testing"]
+PUBLIC_MODULES = [
+    "omnichannel",
+    "omnichannel.channels",
+    "omnichannel.storage",
+    "omnichannel.testing",
+]
 
 EXPECTED = {
     "omnichannel": [
@@ -45,11 +50,13 @@ EXPECTED = {
         "Profile",
         "ProfileIdentifier",
         "SchemaVersionError",
+        "SignatureError",
         "StoreConflictError",
         "StoreError",
         "StoreUnavailableError",
         "TextPart",
         "TimelinePage",
+        "UnknownChannelError",
         "__version__",
         "mask_value",
         "normalize_email",
@@ -67,7 +74,19 @@ EXPECTED = {
         "Store",
         "Transaction",
     ],
-    "omnichannel.testing": ["StoreConformance", "make_interaction"],
+    "omnichannel.channels": [
+        "DEFAULT_MAX_BODY_BYTES",
+        "DEFAULT_MAX_FUTURE_SECONDS",
+        "ENTRY_POINT_GROUP",
+        "BaseAdapter",
+        "ChannelAdapter",
+        "InboundRequest",
+        "available_adapters",
+        "constant_time_equal",
+        "get_adapter",
+        "hmac_digest",
+    ],
+    "omnichannel.testing": ["AdapterConformance", "StoreConformance", "make_interaction"],
 }
 
 

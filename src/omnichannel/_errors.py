@@ -6,6 +6,8 @@
     ├── InvalidValueError (also ValueError)     bad input: names .field, .value, .reason
     │   └── InvalidPayloadError                 a raw payload that does not validate
     ├── NotFoundError (also LookupError)        an unknown profile or identifier
+    ├── SignatureError                          a webhook failed its authenticity check
+    ├── UnknownChannelError (also LookupError)  no adapter registered under that name
     └── StoreError                              the storage layer failed
         ├── StoreUnavailableError               the database cannot be reached
         ├── StoreConflictError                  a concurrent writer won; retrying may succeed
@@ -22,9 +24,11 @@ __all__ = [
     "NotFoundError",
     "OmnichannelError",
     "SchemaVersionError",
+    "SignatureError",
     "StoreConflictError",
     "StoreError",
     "StoreUnavailableError",
+    "UnknownChannelError",
     "mask_value",
 ]
 
@@ -84,6 +88,22 @@ class InvalidPayloadError(InvalidValueError):
 
 class NotFoundError(OmnichannelError, LookupError):
     """Nothing is stored under the given profile id or identifier."""
+
+
+class SignatureError(OmnichannelError):
+    """A request failed its authenticity check: forged, stale, replayed or unsigned.
+
+    Attributes:
+        reason: what failed, in words (never the secret or the expected signature).
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"signature check failed: {reason}")
+
+
+class UnknownChannelError(OmnichannelError, LookupError):
+    """No channel adapter is registered under the requested name."""
 
 
 class StoreError(OmnichannelError):

@@ -424,6 +424,8 @@ class Interaction(BaseModel):
         occurred_at: when it happened; must be timezone-aware; kept in UTC.
         source_id: the channel's own id for it (message id, call sid, order number).
         identifiers: the customer's identifiers seen on it (at least one to ingest it).
+        mentions: phones, emails or handles written in the content or in a card about
+            someone else: kept as evidence, never used to decide who the customer is.
         traits: what was observed about the customer (``display_name``, ``first_name`` ...).
         content: text, media, location, contact cards, order references, custom parts.
         reply_to: the ``source_id`` of the interaction this one answers.
@@ -442,6 +444,7 @@ class Interaction(BaseModel):
     occurred_at: UTCDatetime
     source_id: str | None = Field(default=None, min_length=1, max_length=512)
     identifiers: tuple[Identifier, ...] = ()
+    mentions: tuple[Identifier, ...] = ()
     traits: dict[str, JsonValue] = Field(default_factory=dict)
     content: tuple[ContentPart, ...] = ()
     reply_to: str | None = None
