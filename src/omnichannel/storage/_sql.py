@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Collection, Iterator
+import zlib
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -24,8 +25,12 @@ from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
-SCHEMA_VERSION = 1
-"""The schema version this release writes and reads."""
+SCHEMA_VERSION = 2
+"""The schema version this release writes and reads.
+
+History: 1, the first schema; 2 adds the index of interactions by origin profile (what an
+unmerge walks).
+"""
 
 _ID = 64
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -81,6 +86,7 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("doc", sa.Text, nullable=False),
         sa.UniqueConstraint("workspace", "channel", "source_key", name=name("interactions_source")),
         sa.Index(name("interactions_timeline"), "workspace", "profile_id", "occurred_us", "id"),
+        sa.Index(name("interactions_origin"), "workspace", "origin_profile_id"),
     )
     merges = sa.Table(
         name("merges"),
@@ -101,6 +107,20 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         "interactions": interactions,
         "merges": merges,
     }
+
+
+def _index(table: sa.Table, name: str) -> sa.Index:
+    return next(index for index in table.indexes if index.name == name)
+
+
+def _migrate_1_to_2(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
+    _index(tables["interactions"], f"{prefix}interactions_origin").create(conn, checkfirst=True)
+
+
+_MIGRATIONS: dict[int, Callable[[Connection, dict[str, sa.Table], str], None]] = {
+    1: _migrate_1_to_2,
+}
+"""``version -> step`` upgrading a schema of that version to the next, in place."""
 
 
 def _translate(exc: SQLAlchemyError) -> StoreError:
@@ -385,6 +405,8 @@ class SQLStore:
         self._owns_engine = not isinstance(url, Engine)
         self.engine: Engine = _make_engine(url) if isinstance(url, str) else url
         self._metadata = sa.MetaData(schema=schema)
+        self._prefix = table_prefix
+        self._schema = schema
         self._t = _tables(self._metadata, table_prefix)
         self._closed = False
         self._prepare_schema()
@@ -401,15 +423,33 @@ class SQLStore:
         return None if row is None else int(row[0])
 
     def _prepare_schema(self) -> None:
+        """Create the schema, or upgrade an older one in place, under a lock."""
+        meta = self._t["meta"]
         with self._guard(), self.engine.begin() as conn:
-            self._metadata.create_all(conn, checkfirst=True)
+            if conn.dialect.name == "postgresql":
+                # One process prepares the schema at a time (SQLite: BEGIN IMMEDIATE does it).
+                key = zlib.crc32(f"omnichannel:{self._schema}:{self._prefix}".encode())
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            if not sa.inspect(conn).has_table(meta.name, schema=self._schema):
+                self._metadata.create_all(conn)
+                conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                return
             version = self._read_version(conn)
             if version is None:
-                conn.execute(self._t["meta"].insert().values(key="schema_version", value="1"))
-            elif version > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"table {meta.name} exists but records no schema version; "
+                    "is the table prefix used by something else?"
+                )
+            if version > SCHEMA_VERSION:
                 raise SchemaVersionError(
                     f"the database schema is version {version}, newer than this omnichannel "
                     f"(version {SCHEMA_VERSION}); upgrade the omnichannel package"
+                )
+            while version < SCHEMA_VERSION:
+                _MIGRATIONS[version](conn, self._t, self._prefix)
+                version += 1
+                conn.execute(
+                    meta.update().where(meta.c.key == "schema_version").values(value=str(version))
                 )
 
     @contextmanager

@@ -1,0 +1,88 @@
+"""Schema versions: upgrade in place, refuse newer, survive concurrent openers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from omnichannel import Hub, Identifier, SchemaVersionError
+from omnichannel.storage import SCHEMA_VERSION, SQLStore
+from omnichannel.testing import make_interaction
+
+V1_DUMP = Path(__file__).parent / "fixtures" / "schema_v1.sqlite.sql"
+
+
+def _v1_database(tmp_path: Path) -> Path:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_DUMP.read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def _indexes(engine: sa.Engine) -> set[str]:
+    return {str(i["name"]) for i in sa.inspect(engine).get_indexes("omnichannel_interactions")}
+
+
+def test_fixture_is_a_version_1_database(tmp_path: Path) -> None:
+    path = _v1_database(tmp_path)
+    conn = sqlite3.connect(path)
+    (version,) = conn.execute(
+        "SELECT value FROM omnichannel_meta WHERE key = 'schema_version'"
+    ).fetchone()
+    conn.close()
+    assert version == "1"
+
+
+def test_version_1_is_upgraded_in_place_keeping_data(tmp_path: Path) -> None:
+    path = _v1_database(tmp_path)
+    store = SQLStore(f"sqlite:///{path}")
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert "omnichannel_interactions_origin" in _indexes(store.engine)
+    hub = Hub(store)
+    profile = hub.find(Identifier.email("jan@example.com"))
+    assert profile is not None
+    assert profile.display_name == "Jan"
+    assert [i.channel for i in hub.timeline(profile.id).items] == ["store", "email", "sms"]
+    # the upgraded database keeps working and resolving
+    result = hub.ingest(make_interaction("later", Identifier.phone("+48601234567"), minutes=9))
+    assert result.profile_id == profile.id
+    store.close()
+    SQLStore(f"sqlite:///{path}").close()  # a second open finds nothing to do
+
+
+def test_fresh_database_starts_at_the_current_version(tmp_path: Path) -> None:
+    store = SQLStore(f"sqlite:///{tmp_path / 'new.db'}")
+    assert store.schema_version == SCHEMA_VERSION
+    assert "omnichannel_interactions_origin" in _indexes(store.engine)
+    store.close()
+
+
+def test_meta_table_without_a_version_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE omnichannel_meta (key TEXT PRIMARY KEY, value TEXT)")
+    engine.dispose()
+    with pytest.raises(SchemaVersionError, match="no schema version"):
+        SQLStore(url)
+
+
+@pytest.mark.postgres
+def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix: str) -> None:
+    store = SQLStore(postgres_engine, table_prefix=table_prefix)
+    Hub(store).ingest(make_interaction("m1", Identifier.phone("+48601234567")))
+    with postgres_engine.begin() as conn:  # turn it back into a version 1 schema
+        conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_origin"')
+        conn.exec_driver_sql(f"UPDATE {table_prefix}meta SET value = '1'")
+    upgraded = SQLStore(postgres_engine, table_prefix=table_prefix)
+    assert upgraded.schema_version == SCHEMA_VERSION
+    names = {
+        str(i["name"])
+        for i in sa.inspect(postgres_engine).get_indexes(f"{table_prefix}interactions")
+    }
+    assert f"{table_prefix}interactions_origin" in names
+    assert Hub(upgraded).find(Identifier.phone("+48601234567")) is not None
