@@ -180,6 +180,19 @@ def test_same_webhook_twice_at_once_on_postgres(postgres_url: str, table_prefix:
 # --- a connection lost in the middle of a transaction -------------------------------------
 
 
+def _lose_connection_mid_transaction(store: SQLStore, killer: sa.Engine, phone: Identifier) -> None:
+    with store.transaction() as tx:
+        tx.owners("default", [phone.match])
+        with killer.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'omni-victim'"
+                )
+            )
+        tx.owners("default", [phone.match])
+
+
 @pytest.mark.postgres
 def test_lost_postgres_connection_is_store_unavailable(
     postgres_url: str, postgres_engine: sa.Engine, table_prefix: str
@@ -188,16 +201,8 @@ def test_lost_postgres_connection_is_store_unavailable(
     victim_url = f"{postgres_url}{separator}application_name=omni-victim"
     store = SQLStore(victim_url, table_prefix=table_prefix)
     phone = Identifier.phone("+48601234567")
-    with pytest.raises(StoreUnavailableError) as caught, store.transaction() as tx:
-        tx.owners("default", [phone.match])
-        with postgres_engine.connect() as killer:
-            killer.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'omni-victim'"
-                )
-            )
-        tx.owners("default", [phone.match])
+    with pytest.raises(StoreUnavailableError) as caught:
+        _lose_connection_mid_transaction(store, postgres_engine, phone)
     assert isinstance(caught.value.__cause__, sa.exc.DBAPIError)
     # the pool replaces the dead connection: the next ingest works
     assert Hub(store).ingest(make_interaction("m1", phone)).outcome is IngestOutcome.CREATED
