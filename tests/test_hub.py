@@ -190,3 +190,12 @@ def test_conflicts_give_up_after_max_attempts() -> None:
     with pytest.raises(StoreConflictError):
         hub.ingest(make_interaction("m1", PHONE))
     assert Hub(store).find(PHONE) is None
+
+
+def test_a_batch_that_keeps_conflicting_falls_back_to_single_transactions() -> None:
+    store = FlakyStore(failures=2)  # the batch fails twice, then items go one by one
+    hub = Hub(store)
+    stream = [make_interaction(f"m{n}", PHONE, minutes=n) for n in range(5)]
+    summary = hub.ingest_many(stream, batch_size=5)
+    assert (summary.created, summary.attached) == (1, 4)
+    assert store.attempts == 2 + 5

@@ -18,6 +18,8 @@ Identifier values are masked in messages (``+48******567``) so that errors can b
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "InvalidPayloadError",
     "InvalidValueError",
@@ -33,15 +35,19 @@ __all__ = [
 ]
 
 
+_EMAIL_LIKE = re.compile(r"[^@\s:]+@[^@\s]+\.[^@\s]+")
+
+
 def mask_value(value: object) -> str:
     """Mask a personal value for messages and logs, keeping its shape.
 
-    Phones keep the first three and last three characters (``+48******567``); email
-    addresses keep the first character of the local part and the domain
-    (``j***@example.com``); other strings keep their first and last character.
+    Email addresses keep the first character of the local part and the domain
+    (``j***@example.com``). Other values of eight characters or more keep their first
+    three and last three characters (``+48******567``); shorter ones keep their first and
+    last character, and values under three characters are all stars.
     """
     text = str(value)
-    if "@" in text[1:]:
+    if _EMAIL_LIKE.fullmatch(text):
         local, _, domain = text.rpartition("@")
         return f"{local[:1]}***@{domain}"
     if len(text) >= 8:

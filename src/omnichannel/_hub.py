@@ -71,6 +71,10 @@ def parse_identifier(text: str, *, region: str | None = None) -> Identifier:
     kind, sep, rest = raw.partition(":")
     if sep:
         lowered = kind.lower()
+        if lowered in ("tel", "sms", "callto"):
+            return Identifier.phone(raw, region)
+        if lowered == "mailto":
+            return Identifier.email(raw)
         if lowered == "phone":
             return Identifier.phone(rest, region)
         if lowered == "email":
@@ -78,9 +82,7 @@ def parse_identifier(text: str, *, region: str | None = None) -> Identifier:
         if lowered in ("handle", "external"):
             namespace, sep2, value = rest.partition(":")
             if not sep2:
-                raise InvalidValueError(
-                    "identifier", text, f"write {lowered}:NAMESPACE:VALUE", mask=False
-                )
+                raise InvalidValueError("identifier", text, f"write {lowered}:NAMESPACE:VALUE")
             if lowered == "handle":
                 return Identifier.handle(namespace, value)
             return Identifier.external(namespace, value)
@@ -105,7 +107,8 @@ def _payload_error(exc: ValidationError, prefix: str = "") -> InvalidPayloadErro
     )
     first = exc.errors(include_url=False)[0]
     field, reason = errors[0]
-    return InvalidPayloadError(field, first.get("input"), reason, errors)
+    value = first.get("input")
+    return InvalidPayloadError(field, getattr(value, "raw", value), reason, errors)
 
 
 def _encode_cursor(interaction: Interaction) -> str:
@@ -222,13 +225,14 @@ class Hub:
             )
         return interaction
 
-    def _retrying(self, work: Callable[[Transaction], _T]) -> _T:
-        for attempt in range(1, self.max_attempts + 1):
+    def _retrying(self, work: Callable[[Transaction], _T], attempts: int | None = None) -> _T:
+        limit = attempts or self.max_attempts
+        for attempt in range(1, limit + 1):
             try:
                 with self.store.transaction() as tx:
                     return work(tx)
             except StoreConflictError:
-                if attempt == self.max_attempts:
+                if attempt == limit:
                     raise
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -246,6 +250,9 @@ class Hub:
             )
         return resolve_interaction(tx, self.workspace, interaction, datetime.now(timezone.utc))
 
+    def _ingest_alone(self, interaction: Interaction) -> IngestResult:
+        return self._retrying(lambda tx: self._ingest_in(tx, interaction))
+
     def ingest(self, interaction: InteractionInput) -> IngestResult:
         """Attribute one interaction to its customer and store both, atomically.
 
@@ -257,8 +264,7 @@ class Hub:
             InvalidValueError: the interaction has no identifier.
             StoreError: the store failed; nothing was written.
         """
-        validated = self._validate(interaction)
-        return self._retrying(lambda tx: self._ingest_in(tx, validated))
+        return self._ingest_alone(self._validate(interaction))
 
     def ingest_many(
         self, interactions: Iterable[InteractionInput], *, batch_size: int = 500
@@ -268,7 +274,8 @@ class Hub:
         The stream is consumed lazily, so memory stays bounded whatever its length. Each
         batch is validated before it is written and committed as a whole; a failure
         raises with earlier batches committed and re-running the same import is safe
-        (already stored interactions count as duplicates).
+        (already stored interactions count as duplicates). A batch that keeps losing
+        races with concurrent writers is retried one interaction per transaction.
 
         Raises:
             InvalidPayloadError: an item does not validate (its field is prefixed with its
@@ -291,7 +298,13 @@ class Hub:
             def work(tx: Transaction, batch: list[Interaction] = batch) -> list[IngestResult]:
                 return [self._ingest_in(tx, item) for item in batch]
 
-            for result in self._retrying(work):
+            try:
+                results = self._retrying(work, attempts=2)
+            except StoreConflictError:
+                # Concurrent writers keep touching the same customers: a big transaction
+                # would keep losing, so fall back to one transaction per interaction.
+                results = [self._ingest_alone(item) for item in batch]
+            for result in results:
                 counts[result.outcome] += 1
         return IngestSummary(
             total=sum(counts.values()),

@@ -169,10 +169,11 @@ class IdentifierKind(StrEnum):
 class _Rejected:
     """A value normalization rejected; shown masked in pydantic's error output."""
 
-    __slots__ = ("masked", "reason")
+    __slots__ = ("masked", "raw", "reason")
 
     def __init__(self, reason: str, raw: str) -> None:
         self.reason = reason
+        self.raw = raw
         self.masked = mask_value(raw)
 
     def __repr__(self) -> str:

@@ -161,7 +161,7 @@ def normalize_handle(platform: str, raw: str, *, field: str = "handle") -> str:
     text = raw.strip()
     is_username = text.startswith("@")
     if is_username:
-        text = text[1:]
+        text = text.lstrip("@")
     if not text:
         raise InvalidValueError(field, raw, "is empty")
     if any(ch.isspace() for ch in text) or len(text) > 256:

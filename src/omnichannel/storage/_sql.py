@@ -142,10 +142,76 @@ def _translate(exc: SQLAlchemyError) -> StoreError:
     return StoreError(f"storage failed: {exc.__class__.__name__}: {exc}")
 
 
+class _Statements:
+    """Every statement a transaction runs, built once per store so that SQLAlchemy's
+    compiled cache is hit without rebuilding expressions on each call."""
+
+    def __init__(self, t: dict[str, sa.Table]) -> None:
+        p, i, x, m = t["profiles"], t["identifiers"], t["interactions"], t["merges"]
+        b = sa.bindparam
+        self.tables = t
+        self.find_interaction = sa.select(x.c.id, x.c.profile_id).where(
+            x.c.workspace == b("ws"), x.c.channel == b("channel"), x.c.source_key == b("key")
+        )
+        self.owners = sa.select(i.c.kind, i.c.namespace, i.c.key, i.c.profile_id).where(
+            i.c.workspace == b("ws"),
+            sa.tuple_(i.c.kind, i.c.namespace, i.c.key).in_(b("keys", expanding=True)),
+        )
+        self.get_profile = sa.select(p.c.doc).where(p.c.workspace == b("ws"), p.c.id == b("pid"))
+        self.lock_profile = self.get_profile.with_for_update()
+        self.update_profile = (
+            p.update()
+            .where(p.c.workspace == b("ws"), p.c.id == b("pid"))
+            .values(
+                merged_into=b("merged_into"),
+                created_us=b("created_us"),
+                updated_us=b("updated_us"),
+                doc=b("doc"),
+            )
+        )
+        self.insert_profile = p.insert()
+        self.release = i.delete().where(
+            i.c.workspace == b("ws"),
+            i.c.kind == b("kind"),
+            i.c.namespace == b("ns"),
+            i.c.key == b("k"),
+            i.c.profile_id == b("pid"),
+        )
+        self.claim = i.insert()
+        self.insert_interaction = x.insert()
+        self.move = (
+            x.update()
+            .where(x.c.workspace == b("ws"), x.c.profile_id == b("src"))
+            .values(profile_id=b("dst"))
+        )
+        self.insert_merge = m.insert()
+        self.merges = (
+            sa.select(m.c.doc)
+            .where(
+                m.c.workspace == b("ws"),
+                sa.or_(m.c.survivor_id == b("pid"), m.c.absorbed_id == b("pid")),
+            )
+            .order_by(m.c.merged_us, m.c.id)
+        )
+        newest_first = (x.c.occurred_us.desc(), x.c.id.desc())
+        timeline = sa.select(x.c.doc).where(x.c.workspace == b("ws"), x.c.profile_id == b("pid"))
+        self.timeline = timeline.order_by(*newest_first).limit(b("lim"))
+        self.timeline_before = (
+            timeline.where(
+                sa.or_(
+                    x.c.occurred_us < b("at"),
+                    sa.and_(x.c.occurred_us == b("at"), x.c.id < b("before_id")),
+                )
+            )
+            .order_by(*newest_first)
+            .limit(b("lim"))
+        )
+
+
 class _SQLTransaction:
-    def __init__(self, conn: Connection, t: dict[str, sa.Table], readonly: bool) -> None:
+    def __init__(self, conn: Connection, q: _Statements, readonly: bool) -> None:
         self._c = conn
-        self._t = t
+        self._q = q
         self._readonly = readonly
 
     def _writable(self) -> None:
@@ -155,46 +221,31 @@ class _SQLTransaction:
     def find_interaction(
         self, workspace: str, channel: str, idempotency_key: str
     ) -> InteractionRecord | None:
-        t = self._t["interactions"]
         row = self._c.execute(
-            sa.select(t.c.id, t.c.profile_id).where(
-                t.c.workspace == workspace,
-                t.c.channel == channel,
-                t.c.source_key == idempotency_key,
-            )
+            self._q.find_interaction, {"ws": workspace, "channel": channel, "key": idempotency_key}
         ).first()
         return None if row is None else InteractionRecord(row[0], row[1])
 
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
-        if not matches:
-            return {}
-        t = self._t["identifiers"]
+        wanted = list(dict.fromkeys(matches))
         found: dict[MatchKey, str] = {}
-        for kind, namespace, key in matches:
-            row = self._c.execute(
-                sa.select(t.c.profile_id).where(
-                    t.c.workspace == workspace,
-                    t.c.kind == kind,
-                    t.c.namespace == namespace,
-                    t.c.key == key,
-                )
-            ).first()
-            if row is not None:
-                found[(kind, namespace, key)] = row[0]
+        for start in range(0, len(wanted), 200):
+            rows = self._c.execute(
+                self._q.owners, {"ws": workspace, "keys": wanted[start : start + 200]}
+            )
+            for kind, namespace, key, profile_id in rows:
+                found[(kind, namespace, key)] = profile_id
         return found
 
     def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
-        t = self._t["profiles"]
-        query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.id == profile_id)
-        if lock:
-            query = query.with_for_update()
-        row = self._c.execute(query).first()
+        query = self._q.lock_profile if lock else self._q.get_profile
+        row = self._c.execute(query, {"ws": workspace, "pid": profile_id}).first()
         return None if row is None else Profile.model_validate_json(row[0])
 
     def list_profiles(
         self, workspace: str, *, after_id: str | None = None, limit: int = 100
     ) -> list[Profile]:
-        t = self._t["profiles"]
+        t = self._q.tables["profiles"]
         query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.merged_into.is_(None))
         if after_id is not None:
             query = query.where(t.c.id > after_id)
@@ -209,7 +260,6 @@ class _SQLTransaction:
         release: Collection[MatchKey] = (),
     ) -> None:
         self._writable()
-        t = self._t["profiles"]
         ws, pid = profile.workspace, profile.id
         values = {
             "merged_into": profile.merged_into,
@@ -217,25 +267,18 @@ class _SQLTransaction:
             "updated_us": _micros(profile.updated_at),
             "doc": profile.model_dump_json(),
         }
-        updated = self._c.execute(
-            t.update().where(t.c.workspace == ws, t.c.id == pid).values(**values)
-        )
+        updated = self._c.execute(self._q.update_profile, {"ws": ws, "pid": pid, **values})
         if updated.rowcount == 0:
-            self._c.execute(t.insert().values(workspace=ws, id=pid, **values))
-        idx = self._t["identifiers"]
+            self._c.execute(self._q.insert_profile, {"workspace": ws, "id": pid, **values})
         for kind, namespace, key in release:
             self._c.execute(
-                idx.delete().where(
-                    idx.c.workspace == ws,
-                    idx.c.kind == kind,
-                    idx.c.namespace == namespace,
-                    idx.c.key == key,
-                    idx.c.profile_id == pid,
-                )
+                self._q.release, {"ws": ws, "kind": kind, "ns": namespace, "k": key, "pid": pid}
             )
+        if not claim:
+            return
         owned = self.owners(ws, claim)
         rows = []
-        for kind, namespace, key in claim:
+        for kind, namespace, key in dict.fromkeys(claim):
             owner = owned.get((kind, namespace, key))
             if owner == pid:
                 continue
@@ -251,60 +294,47 @@ class _SQLTransaction:
                 }
             )
         if rows:
-            self._c.execute(idx.insert(), rows)
+            self._c.execute(self._q.claim, rows)
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
         self._writable()
         self._c.execute(
-            self._t["interactions"]
-            .insert()
-            .values(
-                id=interaction.id,
-                workspace=workspace,
-                channel=interaction.channel,
-                source_key=interaction.idempotency_key,
-                profile_id=profile_id,
-                origin_profile_id=profile_id,
-                occurred_us=_micros(interaction.occurred_at),
-                doc=interaction.model_dump_json(),
-            )
+            self._q.insert_interaction,
+            {
+                "id": interaction.id,
+                "workspace": workspace,
+                "channel": interaction.channel,
+                "source_key": interaction.idempotency_key,
+                "profile_id": profile_id,
+                "origin_profile_id": profile_id,
+                "occurred_us": _micros(interaction.occurred_at),
+                "doc": interaction.model_dump_json(),
+            },
         )
 
     def move_interactions(self, workspace: str, from_profile: str, to_profile: str) -> int:
         self._writable()
-        t = self._t["interactions"]
         result = self._c.execute(
-            t.update()
-            .where(t.c.workspace == workspace, t.c.profile_id == from_profile)
-            .values(profile_id=to_profile)
+            self._q.move, {"ws": workspace, "src": from_profile, "dst": to_profile}
         )
         return int(result.rowcount)
 
     def add_merge(self, merge: Merge) -> None:
         self._writable()
         self._c.execute(
-            self._t["merges"]
-            .insert()
-            .values(
-                id=merge.id,
-                workspace=merge.workspace,
-                survivor_id=merge.survivor_id,
-                absorbed_id=merge.absorbed_id,
-                merged_us=_micros(merge.merged_at),
-                doc=merge.model_dump_json(),
-            )
+            self._q.insert_merge,
+            {
+                "id": merge.id,
+                "workspace": merge.workspace,
+                "survivor_id": merge.survivor_id,
+                "absorbed_id": merge.absorbed_id,
+                "merged_us": _micros(merge.merged_at),
+                "doc": merge.model_dump_json(),
+            },
         )
 
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
-        t = self._t["merges"]
-        rows = self._c.execute(
-            sa.select(t.c.doc)
-            .where(
-                t.c.workspace == workspace,
-                sa.or_(t.c.survivor_id == profile_id, t.c.absorbed_id == profile_id),
-            )
-            .order_by(t.c.merged_us, t.c.id)
-        )
+        rows = self._c.execute(self._q.merges, {"ws": workspace, "pid": profile_id})
         return [Merge.model_validate_json(doc) for (doc,) in rows]
 
     def timeline(
@@ -315,15 +345,13 @@ class _SQLTransaction:
         limit: int,
         before: tuple[datetime, str] | None = None,
     ) -> list[Interaction]:
-        t = self._t["interactions"]
-        query = sa.select(t.c.doc).where(t.c.workspace == workspace, t.c.profile_id == profile_id)
-        if before is not None:
-            at = _micros(before[0])
-            query = query.where(
-                sa.or_(t.c.occurred_us < at, sa.and_(t.c.occurred_us == at, t.c.id < before[1]))
-            )
-        query = query.order_by(t.c.occurred_us.desc(), t.c.id.desc()).limit(limit)
-        return [Interaction.model_validate_json(doc) for (doc,) in self._c.execute(query)]
+        params: dict[str, object] = {"ws": workspace, "pid": profile_id, "lim": limit}
+        if before is None:
+            rows = self._c.execute(self._q.timeline, params)
+        else:
+            params.update(at=_micros(before[0]), before_id=before[1])
+            rows = self._c.execute(self._q.timeline_before, params)
+        return [Interaction.model_validate_json(doc) for (doc,) in rows]
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
@@ -408,6 +436,7 @@ class SQLStore:
         self._prefix = table_prefix
         self._schema = schema
         self._t = _tables(self._metadata, table_prefix)
+        self._q = _Statements(self._t)
         self._closed = False
         self._prepare_schema()
 
@@ -468,7 +497,7 @@ class SQLStore:
             if readonly:
                 conn = conn.execution_options(omnichannel_readonly=True)
             with conn.begin():
-                yield _SQLTransaction(conn, self._t, readonly)
+                yield _SQLTransaction(conn, self._q, readonly)
 
     def close(self) -> None:
         """Dispose of the connection pool (unless the engine was passed in)."""
