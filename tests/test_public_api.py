@@ -85,6 +85,8 @@ EXPECTED = {
         "constant_time_equal",
         "get_adapter",
         "hmac_digest",
+        "optional",
+        "require",
     ],
     "omnichannel.testing": ["AdapterConformance", "StoreConformance", "make_interaction"],
 }

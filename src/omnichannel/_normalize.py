@@ -39,7 +39,7 @@ DOT_INSENSITIVE_EMAIL_DOMAINS: dict[str, str] = {
 #: Platforms whose handles are user-chosen usernames: ``@`` and case are folded there.
 #: Handles made only of digits are platform-assigned ids and always compared exactly.
 USERNAME_PLATFORMS: frozenset[str] = frozenset(
-    {"telegram", "instagram", "twitter", "x", "tiktok", "threads", "github", "skype", "viber"}
+    {"telegram", "instagram", "twitter", "x", "tiktok", "threads", "github", "skype"}
 )
 
 _CACHE_SIZE = 65536

@@ -11,6 +11,8 @@ from omnichannel.channels._base import (
     BaseAdapter,
     constant_time_equal,
     hmac_digest,
+    optional,
+    require,
 )
 from omnichannel.channels._protocol import ChannelAdapter, InboundRequest
 from omnichannel.channels._registry import ENTRY_POINT_GROUP, available_adapters, get_adapter
@@ -26,4 +28,6 @@ __all__ = [
     "constant_time_equal",
     "get_adapter",
     "hmac_digest",
+    "optional",
+    "require",
 ]
