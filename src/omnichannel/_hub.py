@@ -26,11 +26,28 @@ from omnichannel._model import (
     IngestOutcome,
     IngestResult,
     Interaction,
+    Merge,
     Profile,
+    ReviewItem,
+    ReviewStatus,
     TimelinePage,
 )
 from omnichannel._normalize import normalize_region
-from omnichannel.resolution._deterministic import resolve_interaction
+from omnichannel.resolution._deterministic import (
+    RULE_MANUAL,
+    RULE_REVIEW_ACCEPTED,
+    Resolver,
+    merge_profiles,
+    resolve_live,
+    unmerge,
+)
+from omnichannel.resolution._explain import (
+    PairExplanation,
+    ProfileExplanation,
+    explain_pair,
+    explain_profile,
+)
+from omnichannel.resolution._policy import MergePolicy
 from omnichannel.storage._protocol import Store, Transaction
 from omnichannel.storage._sql import SQLStore
 
@@ -128,6 +145,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment.astimezone(timezone.utc), iid
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class Hub:
     """One customer and one history across every channel: the library's entry point.
 
@@ -141,6 +162,8 @@ class Hub:
             national format in mappings passed to :meth:`ingest` and in :meth:`find`.
         max_attempts: how often a transaction that lost a race with a concurrent writer
             is retried before :class:`~omnichannel.StoreConflictError` is raised.
+        policy: the merge policy (:class:`~omnichannel.resolution.MergePolicy`); the
+            defaults are safe.
 
     Example::
 
@@ -160,6 +183,7 @@ class Hub:
         workspace: str = "default",
         default_region: str | None = None,
         max_attempts: int = 20,
+        policy: MergePolicy | None = None,
     ) -> None:
         if not isinstance(workspace, str) or not _WORKSPACE_RE.match(workspace):
             raise InvalidValueError(
@@ -180,6 +204,7 @@ class Hub:
             store = SQLStore(store if "://" in store else f"sqlite:///{store}")
         self.store: Store = store
         self._context = {"default_region": self.default_region}
+        self.resolver = Resolver(policy)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -248,7 +273,7 @@ class Hub:
                 interaction_id=existing.interaction_id,
                 outcome=IngestOutcome.DUPLICATE,
             )
-        return resolve_interaction(tx, self.workspace, interaction, datetime.now(timezone.utc))
+        return self.resolver.resolve(tx, self.workspace, interaction, _now())
 
     def _ingest_alone(self, interaction: Interaction) -> IngestResult:
         return self._retrying(lambda tx: self._ingest_in(tx, interaction))
@@ -399,3 +424,177 @@ class Hub:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+    # --- resolution: review, merge, unmerge, explain --------------------------------------
+
+    def _live(self, tx: Transaction, profile_id: str) -> Profile:
+        profile = resolve_live(tx, self.workspace, profile_id)
+        if profile is None:
+            raise NotFoundError(f"no profile {profile_id!r} in workspace {self.workspace!r}")
+        locked = tx.get_profile(self.workspace, profile.id, lock=True)
+        if locked is None or not locked.is_live:
+            raise StoreConflictError("the profile changed; retry")
+        return locked
+
+    def reviews(
+        self, status: ReviewStatus | str | None = ReviewStatus.OPEN, *, limit: int = 100
+    ) -> list[ReviewItem]:
+        """Review items, oldest first (open ones by default; ``None`` for all)."""
+        wanted = None if status is None else ReviewStatus(status)
+        with self.store.transaction(readonly=True) as tx:
+            return tx.reviews(self.workspace, status=wanted, limit=limit)
+
+    def _decide(self, review_id: str, accept: bool) -> ReviewItem:
+        def work(tx: Transaction) -> ReviewItem:
+            item = tx.get_review(self.workspace, review_id)
+            if item is None:
+                raise NotFoundError(f"no review item {review_id!r}")
+            if item.status is not ReviewStatus.OPEN:
+                raise InvalidValueError(
+                    "review_id", review_id, f"is already {item.status.value}", mask=False
+                )
+            now = _now()
+            first, second = (self._live(tx, pid) for pid in sorted(item.profile_ids))
+            if accept and first.id != second.id:
+                survivor, absorbed = sorted((first, second), key=lambda p: (p.created_at, p.id))
+                merge_profiles(
+                    tx,
+                    survivor,
+                    absorbed,
+                    rule=RULE_REVIEW_ACCEPTED,
+                    now=now,
+                    policy=self.resolver.policy,
+                    evidence=item.evidence,
+                    interaction_id=item.interaction_id,
+                    score=item.score,
+                    contributions=item.contributions,
+                )
+            elif not accept:
+                tx.add_apart(self.workspace, *item.profile_ids)
+            decided = item.model_copy(
+                update={
+                    "status": ReviewStatus.ACCEPTED if accept else ReviewStatus.REJECTED,
+                    "decided_at": now,
+                }
+            )
+            tx.put_review(decided)
+            return decided
+
+        return self._retrying(work)
+
+    def accept(self, review_id: str) -> ReviewItem:
+        """Accept a review item: its two profiles are merged (rule ``review-accepted``).
+
+        Raises:
+            NotFoundError: no such item. InvalidValueError: it was already decided.
+        """
+        return self._decide(review_id, accept=True)
+
+    def reject(self, review_id: str) -> ReviewItem:
+        """Reject a review item: the two profiles are different people, for good; the
+        pair is never proposed again."""
+        return self._decide(review_id, accept=False)
+
+    def force_link(self, first_id: str, second_id: str) -> Merge | None:
+        """Merge two profiles by hand (rule ``manual``); None if they already are one."""
+
+        def work(tx: Transaction) -> Merge | None:
+            first, second = sorted(
+                (self._live(tx, first_id), self._live(tx, second_id)), key=lambda p: p.id
+            )
+            if first.id == second.id:
+                return None
+            survivor, absorbed = sorted((first, second), key=lambda p: (p.created_at, p.id))
+            _, merge = merge_profiles(
+                tx, survivor, absorbed, rule=RULE_MANUAL, now=_now(), policy=self.resolver.policy
+            )
+            return merge
+
+        return self._retrying(work)
+
+    def force_apart(self, first_id: str, second_id: str) -> list[Merge]:
+        """Record two profiles as different people. If merges joined them, undo those that
+        absorbed either side (newest first). Returns the merges undone."""
+
+        def work(tx: Transaction) -> list[Merge]:
+            undone: list[Merge] = []
+            now = _now()
+            for _ in range(100):
+                a = resolve_live(tx, self.workspace, first_id)
+                b = resolve_live(tx, self.workspace, second_id)
+                if a is None or b is None:
+                    raise NotFoundError("no such profile in this workspace")
+                if a.id != b.id:
+                    break
+                path = [
+                    m
+                    for pid in (first_id, second_id)
+                    for m in tx.merges(self.workspace, pid)
+                    if m.is_active and m.absorbed_id == pid
+                ]
+                if not path:  # one of the ids is the survivor: undo the other's chain
+                    path = [
+                        m
+                        for m in tx.merges(self.workspace, a.id)
+                        if m.is_active and m.absorbed_id in (first_id, second_id)
+                    ]
+                if not path:
+                    raise InvalidValueError(
+                        "profile_id", second_id, "is joined by merges that cannot be undone here"
+                    )
+                merge = max(path, key=lambda m: (m.merged_at, m.id))
+                unmerge(tx, merge, now, self.resolver.policy)
+                undone.append(merge)
+            tx.add_apart(self.workspace, first_id, second_id)
+            return undone
+
+        return self._retrying(work)
+
+    def merges(self, profile_id: str) -> list[Merge]:
+        """Merge records in which ``profile_id`` survived or was absorbed, oldest first."""
+        with self.store.transaction(readonly=True) as tx:
+            return tx.merges(self.workspace, profile_id)
+
+    def unmerge(self, merge_or_profile_id: str) -> tuple[Profile, Profile]:
+        """Undo a merge, given its id or the absorbed profile's id.
+
+        The absorbed profile comes back exactly as it was, with its identifiers and every
+        interaction that came with it; interactions that arrived later stay. The pair is
+        recorded apart, so the same evidence raises a review item instead of merging
+        again. Returns ``(holder, restored)``.
+
+        Raises:
+            NotFoundError: no such merge, or no active merge absorbed that profile.
+        """
+
+        def work(tx: Transaction) -> tuple[Profile, Profile]:
+            merge = tx.get_merge(self.workspace, merge_or_profile_id)
+            if merge is None:
+                found = [
+                    m
+                    for m in tx.merges(self.workspace, merge_or_profile_id)
+                    if m.is_active and m.absorbed_id == merge_or_profile_id
+                ]
+                if not found:
+                    raise NotFoundError(f"no active merge {merge_or_profile_id!r}")
+                merge = found[-1]
+            return unmerge(tx, merge, _now(), self.resolver.policy)
+
+        return self._retrying(work)
+
+    def explain(self, profile_id: str) -> ProfileExplanation:
+        """Why the profile holds what it holds: identifiers with their origin, every merge
+        with its evidence, open review items; as data and as ``.text``."""
+        with self.store.transaction(readonly=True) as tx:
+            profile = resolve_live(tx, self.workspace, profile_id)
+            if profile is None:
+                raise NotFoundError(f"no profile {profile_id!r} in workspace {self.workspace!r}")
+            return explain_profile(tx, profile)
+
+    def why(self, first_id: str, second_id: str) -> PairExplanation:
+        """Why two profile ids are one customer, or why not."""
+        with self.store.transaction(readonly=True) as tx:
+            for pid in (first_id, second_id):
+                if resolve_live(tx, self.workspace, pid) is None:
+                    raise NotFoundError(f"no profile {pid!r} in workspace {self.workspace!r}")
+            return explain_pair(tx, self.workspace, first_id, second_id)

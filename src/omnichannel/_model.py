@@ -57,6 +57,8 @@ __all__ = [
     "ConversationStatus",
     "CustomPart",
     "Direction",
+    "FieldContribution",
+    "Grade",
     "Identifier",
     "IdentifierKind",
     "IngestOutcome",
@@ -69,6 +71,8 @@ __all__ = [
     "OrderRefPart",
     "Profile",
     "ProfileIdentifier",
+    "ReviewItem",
+    "ReviewStatus",
     "TextPart",
     "TimelinePage",
     "new_id",
@@ -583,6 +587,9 @@ class Merge(BaseModel):
         merged_at: when it happened.
         survivor_before: the survivor as it was just before the merge.
         absorbed_before: the absorbed profile as it was just before the merge.
+        score: the match probability, for a merge decided by scoring.
+        contributions: each field's weight, for a merge decided by scoring.
+        unmerged_at: when the merge was undone, if it was.
     """
 
     model_config = _FROZEN
@@ -596,6 +603,80 @@ class Merge(BaseModel):
     merged_at: UTCDatetime
     survivor_before: Profile
     absorbed_before: Profile
+    score: float | None = Field(default=None, ge=0, le=1)
+    contributions: tuple[FieldContribution, ...] = ()
+    unmerged_at: UTCDatetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """True until the merge is undone."""
+        return self.unmerged_at is None
+
+
+class FieldContribution(BaseModel):
+    """One field's part in a probabilistic decision (a Fellegi-Sunter match weight)."""
+
+    model_config = _FROZEN
+    field: str
+    level: str
+    weight: float
+
+
+class Grade(StrEnum):
+    """How strongly evidence says two profiles are one person."""
+
+    SAME = "same"
+    """One person: linked or merged automatically."""
+    POSSIBLE = "possible"
+    """Maybe one person: a review item, never merged without a decision."""
+    RELATED = "related"
+    """Different people who share something (a household phone, a company mailbox)."""
+    CONFLICT = "conflict"
+    """Evidence for and against (two customer numbers of one shop): never auto-merged."""
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ReviewItem(BaseModel):
+    """A pair of profiles the resolver would not decide alone.
+
+    Accepting merges the pair; rejecting records them as different people, and the pair
+    is never proposed again.
+
+    Attributes:
+        id: the item id.
+        workspace: the tenant.
+        grade: possible, related or conflict.
+        profile_ids: the two profiles, the existing one first.
+        reason: why it was raised, in words.
+        evidence: the identifiers involved.
+        score: the match probability when scoring raised it.
+        contributions: each field's weight when scoring raised it.
+        interaction_id: the interaction whose ingest raised it.
+        status: open, accepted or rejected.
+        created_at: when it was raised.
+        decided_at: when it was accepted or rejected.
+    """
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str
+    grade: Grade
+    profile_ids: tuple[str, str]
+    reason: str
+    evidence: tuple[Identifier, ...] = ()
+    score: float | None = Field(default=None, ge=0, le=1)
+    contributions: tuple[FieldContribution, ...] = ()
+    interaction_id: str | None = None
+    status: ReviewStatus = ReviewStatus.OPEN
+    created_at: UTCDatetime
+    decided_at: UTCDatetime | None = None
 
 
 class IngestOutcome(StrEnum):
@@ -620,6 +701,8 @@ class IngestResult(BaseModel):
     outcome: IngestOutcome
     merged_ids: tuple[str, ...] = ()
     """Profiles absorbed into ``profile_id`` by this ingest."""
+    review_ids: tuple[str, ...] = ()
+    """Review items this ingest raised (possible matches, conflicts, shared identifiers)."""
 
 
 class TimelinePage(BaseModel):

@@ -1,16 +1,32 @@
-"""Deterministic identity resolution: identifiers decide.
+"""Deterministic identity resolution: identifiers decide, under a merge policy.
 
-No owner of any identifier -> a new profile; one owner -> the interaction and any new
-identifiers join it; several owners -> they are merged into the oldest, the merge recorded
-with the identifiers that tied them and snapshots for an exact unmerge.
+For each interaction, inside the transaction that stores it:
+
+1. Placeholders are ignored, role mailboxes kept on the profile but never indexed.
+2. The owners of the remaining ("strong") identifiers are looked up. An identifier
+   recorded as shared (a family phone) points at the sharer whose name fits.
+3. An owner whose name clearly differs from the name on the interaction does not get it:
+   the identifier becomes shared, the interaction goes to another (or a new) profile, and
+   the two are recorded as *related* for review.
+4. Several owners are merged into the oldest, unless the pair was recorded apart or the
+   merge would give a profile two values where the policy allows one (two customer
+   numbers of one shop): then a *conflict* review item is raised instead.
+5. New identifiers join the profile the interaction joins, unless they would exceed the
+   policy's limit there: they then start a profile of their own, in conflict.
+
+Every merge is a :class:`~omnichannel.Merge` record with its rule, the identifiers that
+tied the profiles, and snapshots of both sides; :func:`unmerge` restores them exactly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from omnichannel._errors import StoreConflictError
+from omnichannel._errors import InvalidValueError, StoreConflictError
 from omnichannel._model import (
+    FieldContribution,
+    Grade,
     Identifier,
     IngestOutcome,
     IngestResult,
@@ -18,21 +34,47 @@ from omnichannel._model import (
     Merge,
     Profile,
     ProfileIdentifier,
+    ReviewItem,
+    ReviewStatus,
 )
+from omnichannel.resolution._policy import MergePolicy, Strength, names_conflict
 from omnichannel.storage._protocol import MatchKey, Transaction
 
-__all__ = ["RULE_SHARED_IDENTIFIER", "combine_profiles", "observe", "resolve_interaction"]
+__all__ = [
+    "RULE_MANUAL",
+    "RULE_REVIEW_ACCEPTED",
+    "RULE_SHARED_IDENTIFIER",
+    "Resolver",
+    "combine_profiles",
+    "merge_profiles",
+    "observe",
+    "raise_review",
+    "resolve_live",
+    "unmerge",
+]
 
 RULE_SHARED_IDENTIFIER = "shared-identifier"
 """Merge rule: two profiles were seen with the same identifier on one interaction."""
+RULE_MANUAL = "manual"
+"""Merge rule: a person linked the profiles (``Hub.force_link``)."""
+RULE_REVIEW_ACCEPTED = "review-accepted"
+"""Merge rule: a person accepted a review item."""
 
 
-def observe(profile: Profile, interaction: Interaction, now: datetime) -> Profile:
+def observe(
+    profile: Profile,
+    interaction: Interaction,
+    now: datetime,
+    identifiers: Iterable[Identifier] | None = None,
+) -> Profile:
     """Return ``profile`` updated with what ``interaction`` shows: identifiers seen (first
-    and last seen widened, new ones added) and traits (a newer observation wins)."""
+    and last seen widened, new ones added) and traits (a newer observation wins).
+
+    ``identifiers`` limits which of the interaction's identifiers join the profile.
+    """
     at = interaction.occurred_at
     entries = {entry.identifier.match: entry for entry in profile.identifiers}
-    for identifier in interaction.identifiers:
+    for identifier in interaction.identifiers if identifiers is None else identifiers:
         entry = entries.get(identifier.match)
         if entry is None:
             entries[identifier.match] = ProfileIdentifier(
@@ -101,78 +143,371 @@ def combine_profiles(survivor: Profile, absorbed: Profile, now: datetime) -> Pro
     )
 
 
-def _unique(identifiers: tuple[Identifier, ...]) -> list[Identifier]:
-    seen: set[MatchKey] = set()
-    out: list[Identifier] = []
-    for identifier in identifiers:
-        if identifier.match not in seen:
-            seen.add(identifier.match)
-            out.append(identifier)
-    return out
+def resolve_live(tx: Transaction, workspace: str, profile_id: str) -> Profile | None:
+    """Follow ``merged_into`` from ``profile_id`` to the live profile (None if unknown)."""
+    seen: set[str] = set()
+    current = tx.get_profile(workspace, profile_id)
+    while current is not None and current.merged_into is not None and current.id not in seen:
+        seen.add(current.id)
+        current = tx.get_profile(workspace, current.merged_into)
+    return current
 
 
-def resolve_interaction(
-    tx: Transaction, workspace: str, interaction: Interaction, now: datetime
-) -> IngestResult:
-    """Attribute ``interaction`` to a profile inside ``tx`` and store it.
+def _claimable(profile: Profile, policy: MergePolicy) -> list[MatchKey]:
+    return [
+        entry.identifier.match
+        for entry in profile.identifiers
+        if policy.strength(entry.identifier) is Strength.STRONG
+    ]
 
-    The caller validated the interaction (it has at least one identifier) and checked it
-    is not already stored. Raises StoreConflictError when a concurrent writer changed a
-    profile involved; the caller retries the whole transaction.
+
+def merge_profiles(
+    tx: Transaction,
+    survivor: Profile,
+    absorbed: Profile,
+    *,
+    rule: str,
+    now: datetime,
+    policy: MergePolicy,
+    evidence: Sequence[Identifier] = (),
+    interaction_id: str | None = None,
+    score: float | None = None,
+    contributions: Sequence[FieldContribution] = (),
+) -> tuple[Profile, Merge]:
+    """Merge ``absorbed`` into ``survivor`` (both live, locked by the caller).
+
+    Returns the combined survivor (already written) and the merge record. Nothing is
+    deleted: the absorbed profile is kept with ``merged_into`` set.
     """
-    identifiers = _unique(interaction.identifiers)
-    matches = [identifier.match for identifier in identifiers]
-    owners = tx.owners(workspace, matches)
-    owner_ids = sorted(set(owners.values()))  # lock order: no deadlock between writers
-    profiles: list[Profile] = []
-    for pid in owner_ids:
-        profile = tx.get_profile(workspace, pid, lock=True)
-        if profile is None or not profile.is_live:
-            raise StoreConflictError("a profile changed while resolving; retry")
-        profiles.append(profile)
-
-    if not profiles:
-        profile = Profile(workspace=workspace, created_at=now, updated_at=now)
-        profile = observe(profile, interaction, now)
-        tx.put_profile(profile, claim=matches)
-        tx.insert_interaction(workspace, interaction, profile.id)
-        return IngestResult(
-            profile_id=profile.id, interaction_id=interaction.id, outcome=IngestOutcome.CREATED
-        )
-
-    profiles.sort(key=lambda p: (p.created_at, p.id))
-    survivor, absorbed_list = profiles[0], profiles[1:]
-    claim = [m for m in matches if owners.get(m) != survivor.id]
-    for absorbed in absorbed_list:
-        evidence = tuple(
-            i for i in identifiers if owners.get(i.match) in (survivor.id, absorbed.id)
-        )
-        merge = Merge(
-            workspace=workspace,
-            survivor_id=survivor.id,
-            absorbed_id=absorbed.id,
-            rule=RULE_SHARED_IDENTIFIER,
-            evidence=evidence,
-            interaction_id=interaction.id,
-            merged_at=now,
-            survivor_before=survivor,
-            absorbed_before=absorbed,
-        )
-        absorbed_keys = [entry.identifier.match for entry in absorbed.identifiers]
-        tx.put_profile(
-            absorbed.model_copy(update={"merged_into": survivor.id, "updated_at": now}),
-            release=absorbed_keys,
-        )
-        tx.move_interactions(workspace, absorbed.id, survivor.id)
-        tx.add_merge(merge)
-        survivor = combine_profiles(survivor, absorbed, now)
-        claim.extend(absorbed_keys)
-    survivor = observe(survivor, interaction, now)
-    tx.put_profile(survivor, claim=list(dict.fromkeys(claim)))
-    tx.insert_interaction(workspace, interaction, survivor.id)
-    return IngestResult(
-        profile_id=survivor.id,
-        interaction_id=interaction.id,
-        outcome=IngestOutcome.MERGED if absorbed_list else IngestOutcome.ATTACHED,
-        merged_ids=tuple(p.id for p in absorbed_list),
+    workspace = survivor.workspace
+    merge = Merge(
+        workspace=workspace,
+        survivor_id=survivor.id,
+        absorbed_id=absorbed.id,
+        rule=rule,
+        evidence=tuple(evidence),
+        interaction_id=interaction_id,
+        merged_at=now,
+        survivor_before=survivor,
+        absorbed_before=absorbed,
+        score=score,
+        contributions=tuple(contributions),
     )
+    held = tx.owners(workspace, _claimable(absorbed, policy))
+    keys = [match for match, owner in held.items() if owner == absorbed.id]
+    tx.put_profile(
+        absorbed.model_copy(update={"merged_into": survivor.id, "updated_at": now}),
+        release=keys,
+    )
+    tx.move_interactions(workspace, absorbed.id, survivor.id)
+    tx.put_merge(merge)
+    combined = combine_profiles(survivor, absorbed, now)
+    tx.put_profile(combined, claim=keys)
+    return combined, merge
+
+
+def _subtree(tx: Transaction, workspace: str, root: str, exclude: str) -> set[str]:
+    """``root`` and every profile merged into it (directly or not) by active merges."""
+    found = {root}
+    pending = [root]
+    while pending:
+        current = pending.pop()
+        for merge in tx.merges(workspace, current):
+            if (
+                merge.is_active
+                and merge.id != exclude
+                and merge.survivor_id == current
+                and merge.absorbed_id not in found
+            ):
+                found.add(merge.absorbed_id)
+                pending.append(merge.absorbed_id)
+    return found
+
+
+def unmerge(
+    tx: Transaction, merge: Merge, now: datetime, policy: MergePolicy
+) -> tuple[Profile, Profile]:
+    """Undo ``merge``: the absorbed profile comes back as it was, its identifiers and every
+    interaction that came with it leave the profile that holds them now.
+
+    Interactions that arrived after the merge stay where they were attributed. Returns
+    ``(holder, restored)``.
+
+    Raises:
+        InvalidValueError: the merge was already undone.
+    """
+    if not merge.is_active:
+        raise InvalidValueError("merge_id", merge.id, "was already undone", mask=False)
+    workspace = merge.workspace
+    holder = resolve_live(tx, workspace, merge.survivor_id)
+    absorbed_now = tx.get_profile(workspace, merge.absorbed_id, lock=True)
+    if holder is None or absorbed_now is None:
+        raise StoreConflictError("a profile of this merge is missing; retry")
+    holder = tx.get_profile(workspace, holder.id, lock=True) or holder
+    origins = _subtree(tx, workspace, merge.absorbed_id, exclude=merge.id)
+    restored = merge.absorbed_before.model_copy(update={"merged_into": None})
+    survivor_keys = {e.identifier.match for e in merge.survivor_before.identifiers}
+    moving = {
+        e.identifier.match for e in restored.identifiers if e.identifier.match not in survivor_keys
+    }
+    entries = tuple(e for e in holder.identifiers if e.identifier.match not in moving)
+    traits = dict(holder.traits)
+    seen = dict(holder.trait_seen_at)
+    for name, value in restored.traits.items():
+        if traits.get(name) == value and seen.get(name) == restored.trait_seen_at.get(name):
+            before = merge.survivor_before
+            if name in before.traits:
+                traits[name] = before.traits[name]
+                if name in before.trait_seen_at:
+                    seen[name] = before.trait_seen_at[name]
+            else:
+                traits.pop(name, None)
+                seen.pop(name, None)
+    unchanged = holder.id == merge.survivor_id and holder.updated_at == merge.merged_at
+    holder = holder.model_copy(
+        update={
+            "identifiers": entries,
+            "traits": traits,
+            "trait_seen_at": seen,
+            "updated_at": merge.survivor_before.updated_at if unchanged else now,
+        }
+    )
+    candidates = [m for m in moving if policy.strength(_identifier(restored, m)) is Strength.STRONG]
+    strong = [m for m, owner in tx.owners(workspace, candidates).items() if owner == holder.id]
+    tx.put_profile(holder, release=strong)
+    tx.put_profile(restored, claim=strong)
+    tx.move_interactions(workspace, holder.id, restored.id, origins=origins)
+    tx.put_merge(merge.model_copy(update={"unmerged_at": now}))
+    tx.add_apart(workspace, merge.survivor_id, merge.absorbed_id)
+    return holder, restored
+
+
+def _describe(identifier: Identifier) -> str:
+    if identifier.namespace:
+        return f"{identifier.namespace} {identifier.kind.value}"
+    return identifier.kind.value
+
+
+def _identifier(profile: Profile, match: MatchKey) -> Identifier:
+    return next(e.identifier for e in profile.identifiers if e.identifier.match == match)
+
+
+def raise_review(
+    tx: Transaction,
+    workspace: str,
+    grade: Grade,
+    first: str,
+    second: str,
+    reason: str,
+    now: datetime,
+    *,
+    evidence: Sequence[Identifier] = (),
+    interaction_id: str | None = None,
+    score: float | None = None,
+    contributions: Sequence[FieldContribution] = (),
+) -> str | None:
+    """Queue a review item for a pair, unless it is apart or already queued."""
+    if first == second or tx.is_apart(workspace, first, second):
+        return None
+    for item in tx.reviews(workspace, status=ReviewStatus.OPEN, profile_id=first, limit=1000):
+        if set(item.profile_ids) == {first, second} and item.grade is grade:
+            return None
+    item = ReviewItem(
+        workspace=workspace,
+        grade=grade,
+        profile_ids=(first, second),
+        reason=reason,
+        evidence=tuple(evidence),
+        score=score,
+        contributions=tuple(contributions),
+        interaction_id=interaction_id,
+        created_at=now,
+    )
+    tx.put_review(item)
+    return item.id
+
+
+class Resolver:
+    """Applies a :class:`~omnichannel.resolution.MergePolicy` to each interaction."""
+
+    def __init__(self, policy: MergePolicy | None = None) -> None:
+        self.policy = policy or MergePolicy()
+
+    def _exceeds(self, profile: Profile, extra: Iterable[Identifier]) -> list[Identifier]:
+        """The identifiers of ``extra`` that would break a per-profile limit."""
+        counts: dict[tuple[str, str], set[str]] = {}
+        for entry in profile.identifiers:
+            ident = entry.identifier
+            counts.setdefault((ident.kind.value, ident.namespace), set()).add(ident.key)
+        over: list[Identifier] = []
+        for ident in extra:
+            limit = self.policy.kind_policy(ident).max_per_profile
+            bucket = counts.setdefault((ident.kind.value, ident.namespace), set())
+            if ident.key in bucket:
+                continue
+            if limit is not None and len(bucket) >= limit:
+                over.append(ident)
+            else:
+                bucket.add(ident.key)
+        return over
+
+    def resolve(
+        self, tx: Transaction, workspace: str, interaction: Interaction, now: datetime
+    ) -> IngestResult:
+        """Attribute ``interaction`` to a profile inside ``tx`` and store it.
+
+        The caller validated the interaction and checked it is not already stored.
+        Raises StoreConflictError when a concurrent writer changed a profile involved;
+        the caller retries the whole transaction.
+        """
+        policy = self.policy
+        unique = list({i.match: i for i in interaction.identifiers}.values())
+        strong = [i for i in unique if policy.strength(i) is Strength.STRONG]
+        roles = [i for i in unique if policy.strength(i) is Strength.ROLE]
+        owners = tx.owners(workspace, [i.match for i in strong])
+        shared = {i.match: tx.sharers(workspace, i.match) for i in strong if i.match in owners}
+        candidates = set(owners.values())
+        for sharers in shared.values():
+            candidates.update(sharers)
+        profiles: dict[str, Profile] = {}
+        for pid in sorted(candidates):  # lock order: no deadlock between writers
+            profile = tx.get_profile(workspace, pid, lock=True)
+            if profile is None:
+                raise StoreConflictError("a profile changed while resolving; retry")
+            if profile.is_live:
+                profiles[pid] = profile
+        if any(owners[m] not in profiles for m in owners):
+            raise StoreConflictError("a profile was merged while resolving; retry")
+
+        reviews: list[str] = []
+        tie: dict[str, list[Identifier]] = {}  # profile id -> identifiers tying it here
+        newly_shared: list[tuple[Identifier, str]] = []  # (identifier, its owner)
+        fresh: list[Identifier] = []
+        for ident in strong:
+            owner = owners.get(ident.match)
+            if owner is None:
+                fresh.append(ident)
+                continue
+            sharers = [p for p in shared.get(ident.match, []) if p in profiles]
+            if sharers:
+                fitting = [
+                    p
+                    for p in sharers
+                    if not names_conflict(
+                        interaction.traits, profiles[p].traits, policy.shared_name_similarity
+                    )
+                ]
+                if fitting:
+                    tie.setdefault(fitting[0], []).append(ident)
+                else:
+                    newly_shared.append((ident, owner))
+                continue
+            if policy.detect_shared and names_conflict(
+                interaction.traits, profiles[owner].traits, policy.shared_name_similarity
+            ):
+                newly_shared.append((ident, owner))
+                continue
+            tie.setdefault(owner, []).append(ident)
+
+        ordered = sorted((profiles[p] for p in tie), key=lambda p: (p.created_at, p.id))
+        merged_ids: list[str] = []
+        target: Profile | None = None
+        kept_apart: list[Profile] = []
+        for profile in ordered:
+            if target is None:
+                target = profile
+                continue
+            evidence = tie[target.id] + tie[profile.id]
+            conflicting = self._exceeds(target, (e.identifier for e in profile.identifiers))
+            if tx.is_apart(workspace, target.id, profile.id) or conflicting:
+                kept_apart.append(profile)
+                if conflicting:
+                    review = raise_review(
+                        tx,
+                        workspace,
+                        Grade.CONFLICT,
+                        target.id,
+                        profile.id,
+                        "an interaction ties them, but together they would hold two "
+                        f"{_describe(conflicting[0])} values where the policy allows one",
+                        now,
+                        evidence=evidence + conflicting,
+                        interaction_id=interaction.id,
+                    )
+                    reviews.extend([review] if review else [])
+                continue
+            target, _ = merge_profiles(
+                tx,
+                target,
+                profile,
+                rule=RULE_SHARED_IDENTIFIER,
+                now=now,
+                policy=policy,
+                evidence=evidence,
+                interaction_id=interaction.id,
+            )
+            tie[target.id] = evidence
+            merged_ids.append(profile.id)
+        if kept_apart and target is not None:
+            # The interaction joins the owner of its highest-priority identifier.
+            def rank(p: Profile) -> int:
+                return max(policy.kind_policy(i).priority for i in tie[p.id])
+
+            best = max([target, *kept_apart], key=rank)
+            if best is not target:
+                target = best
+
+        outcome = IngestOutcome.MERGED if merged_ids else IngestOutcome.ATTACHED
+        if target is None:
+            target = Profile(workspace=workspace, created_at=now, updated_at=now)
+            outcome = IngestOutcome.CREATED
+        over = self._exceeds(target, fresh)
+        joining = [i for i in fresh if i not in over]
+        if over:
+            # Values over the limit start a profile of their own, in conflict with this one.
+            split = Profile(workspace=workspace, created_at=now, updated_at=now)
+            split = observe(split, interaction, now, identifiers=over)
+            tx.put_profile(split, claim=[i.match for i in over])
+            review = raise_review(
+                tx,
+                workspace,
+                Grade.CONFLICT,
+                target.id,
+                split.id,
+                f"one interaction carried a second {_describe(over[0])} value "
+                "where the policy allows one",
+                now,
+                evidence=[*tie.get(target.id, []), *over],
+                interaction_id=interaction.id,
+            )
+            reviews.extend([review] if review else [])
+        seen_here = [*tie.get(target.id, []), *joining, *roles]
+        seen_here.extend(ident for ident, _ in newly_shared)
+        target = observe(target, interaction, now, identifiers=seen_here)
+        tx.put_profile(target, claim=[i.match for i in joining])
+        for ident, owner in newly_shared:
+            if owner == target.id:
+                continue
+            tx.add_sharer(workspace, ident.match, owner)
+            tx.add_sharer(workspace, ident.match, target.id)
+            review = raise_review(
+                tx,
+                workspace,
+                Grade.RELATED,
+                owner,
+                target.id,
+                f"they share a {ident.kind.value} but their names differ: a shared "
+                f"{ident.kind.value} (a household, a switchboard), not one person",
+                now,
+                evidence=[ident],
+                interaction_id=interaction.id,
+            )
+            reviews.extend([review] if review else [])
+        tx.insert_interaction(workspace, interaction, target.id)
+        return IngestResult(
+            profile_id=target.id,
+            interaction_id=interaction.id,
+            outcome=outcome,
+            merged_ids=tuple(merged_ids),
+            review_ids=tuple(reviews),
+        )

@@ -7,14 +7,16 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 
 from omnichannel._errors import StoreConflictError, StoreError
-from omnichannel._model import Interaction, Merge, Profile
+from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
 from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["MemoryStore"]
 
 _Pos = tuple[datetime, str]
+_V = TypeVar("_V")
 
 
 class _Data:
@@ -23,9 +25,13 @@ class _Data:
         self.index: dict[tuple[str, MatchKey], str] = {}
         self.owned: dict[tuple[str, str], set[MatchKey]] = {}
         self.interactions: dict[str, tuple[str, Interaction, str]] = {}
+        self.origins: dict[str, str] = {}
         self.by_source: dict[tuple[str, str, str], str] = {}
         self.by_profile: dict[tuple[str, str], list[_Pos]] = {}
-        self.merges: list[Merge] = []
+        self.merges: dict[str, Merge] = {}
+        self.reviews: dict[str, ReviewItem] = {}
+        self.apart: set[tuple[str, str, str]] = set()
+        self.sharers: dict[tuple[str, MatchKey], list[str]] = {}
 
 
 class _MemoryTransaction:
@@ -120,49 +126,128 @@ class _MemoryTransaction:
         if source in self._d.by_source or interaction.id in self._d.interactions:
             raise StoreConflictError("interaction already stored")
         self._d.interactions[interaction.id] = (workspace, interaction, profile_id)
+        self._d.origins[interaction.id] = profile_id
         self._d.by_source[source] = interaction.id
         pos = (interaction.occurred_at, interaction.id)
         bisect.insort(self._d.by_profile.setdefault((workspace, profile_id), []), pos)
 
         def undo() -> None:
             del self._d.interactions[interaction.id]
+            del self._d.origins[interaction.id]
             del self._d.by_source[source]
             self._d.by_profile[(workspace, profile_id)].remove(pos)
 
         self.undo.append(undo)
 
-    def move_interactions(self, workspace: str, from_profile: str, to_profile: str) -> int:
+    def move_interactions(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
         self._writable()
-        src = self._d.by_profile.pop((workspace, from_profile), [])
-        dst = self._d.by_profile.setdefault((workspace, to_profile), [])
-        before_dst = list(dst)
-        for _, iid in src:
+        src_key, dst_key = (workspace, from_profile), (workspace, to_profile)
+        src_before = list(self._d.by_profile.get(src_key, []))
+        dst_before = list(self._d.by_profile.get(dst_key, []))
+        wanted = None if origins is None else set(origins)
+        moving: list[_Pos] = []
+        staying: list[_Pos] = []
+        for pos in src_before:
+            origin = self._d.origins[pos[1]]
+            (moving if wanted is None or origin in wanted else staying).append(pos)
+        for _, iid in moving:
             ws, interaction, _ = self._d.interactions[iid]
             self._d.interactions[iid] = (ws, interaction, to_profile)
-        dst.extend(src)
-        dst.sort()
+        self._d.by_profile[src_key] = staying
+        self._d.by_profile[dst_key] = sorted(dst_before + moving)
 
         def undo() -> None:
-            for _, iid in src:
+            for _, iid in moving:
                 ws, interaction, _ = self._d.interactions[iid]
                 self._d.interactions[iid] = (ws, interaction, from_profile)
-            self._d.by_profile[(workspace, from_profile)] = src
-            self._d.by_profile[(workspace, to_profile)] = before_dst
+            self._d.by_profile[src_key] = src_before
+            self._d.by_profile[dst_key] = dst_before
 
         self.undo.append(undo)
-        return len(src)
+        return len(moving)
 
-    def add_merge(self, merge: Merge) -> None:
+    def _put(self, table: dict[str, _V], key: str, value: _V) -> None:
         self._writable()
-        self._d.merges.append(merge)
-        self.undo.append(lambda: self._d.merges.remove(merge))
+        previous = table.get(key)
+        table[key] = value
+
+        def undo() -> None:
+            if previous is None:
+                del table[key]
+            else:
+                table[key] = previous
+
+        self.undo.append(undo)
+
+    def put_merge(self, merge: Merge) -> None:
+        self._put(self._d.merges, merge.id, merge)
+
+    def get_merge(self, workspace: str, merge_id: str) -> Merge | None:
+        merge = self._d.merges.get(merge_id)
+        return merge if merge is not None and merge.workspace == workspace else None
 
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
-        return [
+        found = [
             m
-            for m in self._d.merges
+            for m in self._d.merges.values()
             if m.workspace == workspace and profile_id in (m.survivor_id, m.absorbed_id)
         ]
+        return sorted(found, key=lambda m: (m.merged_at, m.id))
+
+    def put_review(self, item: ReviewItem) -> None:
+        self._put(self._d.reviews, item.id, item)
+
+    def get_review(self, workspace: str, review_id: str) -> ReviewItem | None:
+        item = self._d.reviews.get(review_id)
+        return item if item is not None and item.workspace == workspace else None
+
+    def reviews(
+        self,
+        workspace: str,
+        *,
+        status: ReviewStatus | None = None,
+        profile_id: str | None = None,
+        limit: int = 100,
+    ) -> list[ReviewItem]:
+        found = [
+            item
+            for item in self._d.reviews.values()
+            if item.workspace == workspace
+            and (status is None or item.status == status)
+            and (profile_id is None or profile_id in item.profile_ids)
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id))[:limit]
+
+    def add_apart(self, workspace: str, first: str, second: str) -> None:
+        self._writable()
+        low, high = sorted((first, second))
+        pair = (workspace, low, high)
+        if pair in self._d.apart:
+            return
+        self._d.apart.add(pair)
+        self.undo.append(lambda: self._d.apart.discard(pair))
+
+    def is_apart(self, workspace: str, first: str, second: str) -> bool:
+        low, high = sorted((first, second))
+        return (workspace, low, high) in self._d.apart
+
+    def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
+        self._writable()
+        sharers = self._d.sharers.setdefault((workspace, match), [])
+        if profile_id in sharers:
+            return
+        sharers.append(profile_id)
+        self.undo.append(lambda: sharers.remove(profile_id))
+
+    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
+        return list(self._d.sharers.get((workspace, match), []))
 
     def timeline(
         self,

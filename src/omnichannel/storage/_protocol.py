@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from omnichannel._model import Interaction, Merge, Profile
+from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
 
 __all__ = ["InteractionRecord", "MatchKey", "Store", "Transaction"]
 
@@ -87,14 +87,53 @@ class Transaction(Protocol):
         which happens when a concurrent writer delivered the same interaction.
         """
 
-    def move_interactions(self, workspace: str, from_profile: str, to_profile: str) -> int:
-        """Re-attach every interaction of ``from_profile`` to ``to_profile``; return how many.
+    def move_interactions(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
+        """Re-attach interactions of ``from_profile`` to ``to_profile``; return how many.
 
-        The origin profile of each interaction is kept.
+        With ``origins``, only those first attached to one of these profiles move (what
+        an unmerge sends back). The origin profile of each interaction is kept.
         """
 
-    def add_merge(self, merge: Merge) -> None:
-        """Record a merge (its evidence and the snapshots that allow an exact unmerge)."""
+    def put_merge(self, merge: Merge) -> None:
+        """Insert or replace a merge record (evidence, snapshots, unmerge time)."""
+
+    def get_merge(self, workspace: str, merge_id: str) -> Merge | None:
+        """Return the merge record ``merge_id``, or None."""
+
+    def put_review(self, item: ReviewItem) -> None:
+        """Insert or replace a review item."""
+
+    def get_review(self, workspace: str, review_id: str) -> ReviewItem | None:
+        """Return the review item ``review_id``, or None."""
+
+    def reviews(
+        self,
+        workspace: str,
+        *,
+        status: ReviewStatus | None = None,
+        profile_id: str | None = None,
+        limit: int = 100,
+    ) -> list[ReviewItem]:
+        """Review items, oldest first, filtered by status and by a profile on either side."""
+
+    def add_apart(self, workspace: str, first: str, second: str) -> None:
+        """Record that two profiles are different people (idempotent, order-free)."""
+
+    def is_apart(self, workspace: str, first: str, second: str) -> bool:
+        """True when the pair was recorded apart."""
+
+    def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
+        """Record that ``profile_id`` uses the shared identifier ``match`` (idempotent)."""
+
+    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
+        """Profiles recorded as sharing ``match``, in the order they were recorded."""
 
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
         """Return the merges in which ``profile_id`` survived or was absorbed, oldest first."""

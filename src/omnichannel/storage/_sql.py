@@ -20,16 +20,16 @@ from omnichannel._errors import (
     StoreError,
     StoreUnavailableError,
 )
-from omnichannel._model import Interaction, Merge, Profile
+from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
 from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema version this release writes and reads.
 
 History: 1, the first schema; 2 adds the index of interactions by origin profile (what an
-unmerge walks).
+unmerge walks); 3 adds review items, pairs recorded apart, and shared identifiers.
 """
 
 _ID = 64
@@ -100,12 +100,46 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Index(name("merges_survivor"), "workspace", "survivor_id"),
         sa.Index(name("merges_absorbed"), "workspace", "absorbed_id"),
     )
+    reviews = sa.Table(
+        name("reviews"),
+        metadata,
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("workspace", sa.String(_ID), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("first_id", sa.String(_ID), nullable=False),
+        sa.Column("second_id", sa.String(_ID), nullable=False),
+        sa.Column("created_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.Index(name("reviews_status"), "workspace", "status", "created_us"),
+        sa.Index(name("reviews_first"), "workspace", "first_id"),
+        sa.Index(name("reviews_second"), "workspace", "second_id"),
+    )
+    apart = sa.Table(
+        name("apart"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("low_id", sa.String(_ID), primary_key=True),
+        sa.Column("high_id", sa.String(_ID), primary_key=True),
+    )
+    sharers = sa.Table(
+        name("sharers"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("namespace", sa.String(_ID), primary_key=True),
+        sa.Column("key", sa.String(512), primary_key=True),
+        sa.Column("profile_id", sa.String(_ID), primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+    )
     return {
         "meta": meta,
         "profiles": profiles,
         "identifiers": identifiers,
         "interactions": interactions,
         "merges": merges,
+        "reviews": reviews,
+        "apart": apart,
+        "sharers": sharers,
     }
 
 
@@ -117,8 +151,14 @@ def _migrate_1_to_2(conn: Connection, tables: dict[str, sa.Table], prefix: str) 
     _index(tables["interactions"], f"{prefix}interactions_origin").create(conn, checkfirst=True)
 
 
+def _migrate_2_to_3(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
+    for name in ("reviews", "apart", "sharers"):
+        tables[name].create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection, dict[str, sa.Table], str], None]] = {
     1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
 }
 """``version -> step`` upgrading a schema of that version to the next, in place."""
 
@@ -185,6 +225,40 @@ class _Statements:
             .values(profile_id=b("dst"))
         )
         self.insert_merge = m.insert()
+        self.update_merge = (
+            m.update().where(m.c.id == b("mid")).values(merged_us=b("merged_us"), doc=b("doc"))
+        )
+        self.get_merge = sa.select(m.c.doc).where(m.c.workspace == b("ws"), m.c.id == b("mid"))
+        r, a, sh = t["reviews"], t["apart"], t["sharers"]
+        self.insert_review = r.insert()
+        self.update_review = (
+            r.update().where(r.c.id == b("rid")).values(status=b("status"), doc=b("doc"))
+        )
+        self.get_review = sa.select(r.c.doc).where(r.c.workspace == b("ws"), r.c.id == b("rid"))
+        self.apart_exists = sa.select(a.c.low_id).where(
+            a.c.workspace == b("ws"), a.c.low_id == b("low"), a.c.high_id == b("high")
+        )
+        self.insert_apart = a.insert()
+        self.sharers = (
+            sa.select(sh.c.profile_id)
+            .where(
+                sh.c.workspace == b("ws"),
+                sh.c.kind == b("kind"),
+                sh.c.namespace == b("ns"),
+                sh.c.key == b("k"),
+            )
+            .order_by(sh.c.seq, sh.c.profile_id)
+        )
+        self.insert_sharer = sh.insert()
+        self.move_from_origins = (
+            x.update()
+            .where(
+                x.c.workspace == b("ws"),
+                x.c.profile_id == b("src"),
+                x.c.origin_profile_id.in_(b("origins", expanding=True)),
+            )
+            .values(profile_id=b("dst"))
+        )
         self.merges = (
             sa.select(m.c.doc)
             .where(
@@ -312,26 +386,127 @@ class _SQLTransaction:
             },
         )
 
-    def move_interactions(self, workspace: str, from_profile: str, to_profile: str) -> int:
+    def move_interactions(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
         self._writable()
-        result = self._c.execute(
-            self._q.move, {"ws": workspace, "src": from_profile, "dst": to_profile}
-        )
+        params: dict[str, object] = {"ws": workspace, "src": from_profile, "dst": to_profile}
+        if origins is None:
+            result = self._c.execute(self._q.move, params)
+        else:
+            if not origins:
+                return 0
+            result = self._c.execute(
+                self._q.move_from_origins, {**params, "origins": list(origins)}
+            )
         return int(result.rowcount)
 
-    def add_merge(self, merge: Merge) -> None:
+    def put_merge(self, merge: Merge) -> None:
         self._writable()
-        self._c.execute(
-            self._q.insert_merge,
-            {
-                "id": merge.id,
-                "workspace": merge.workspace,
-                "survivor_id": merge.survivor_id,
-                "absorbed_id": merge.absorbed_id,
-                "merged_us": _micros(merge.merged_at),
-                "doc": merge.model_dump_json(),
-            },
+        doc = merge.model_dump_json()
+        merged_us = _micros(merge.merged_at)
+        updated = self._c.execute(
+            self._q.update_merge, {"mid": merge.id, "merged_us": merged_us, "doc": doc}
         )
+        if updated.rowcount == 0:
+            self._c.execute(
+                self._q.insert_merge,
+                {
+                    "id": merge.id,
+                    "workspace": merge.workspace,
+                    "survivor_id": merge.survivor_id,
+                    "absorbed_id": merge.absorbed_id,
+                    "merged_us": merged_us,
+                    "doc": doc,
+                },
+            )
+
+    def get_merge(self, workspace: str, merge_id: str) -> Merge | None:
+        row = self._c.execute(self._q.get_merge, {"ws": workspace, "mid": merge_id}).first()
+        return None if row is None else Merge.model_validate_json(row[0])
+
+    def put_review(self, item: ReviewItem) -> None:
+        self._writable()
+        doc = item.model_dump_json()
+        updated = self._c.execute(
+            self._q.update_review, {"rid": item.id, "status": item.status.value, "doc": doc}
+        )
+        if updated.rowcount == 0:
+            self._c.execute(
+                self._q.insert_review,
+                {
+                    "id": item.id,
+                    "workspace": item.workspace,
+                    "status": item.status.value,
+                    "first_id": item.profile_ids[0],
+                    "second_id": item.profile_ids[1],
+                    "created_us": _micros(item.created_at),
+                    "doc": doc,
+                },
+            )
+
+    def get_review(self, workspace: str, review_id: str) -> ReviewItem | None:
+        row = self._c.execute(self._q.get_review, {"ws": workspace, "rid": review_id}).first()
+        return None if row is None else ReviewItem.model_validate_json(row[0])
+
+    def reviews(
+        self,
+        workspace: str,
+        *,
+        status: ReviewStatus | None = None,
+        profile_id: str | None = None,
+        limit: int = 100,
+    ) -> list[ReviewItem]:
+        r = self._q.tables["reviews"]
+        query = sa.select(r.c.doc).where(r.c.workspace == workspace)
+        if status is not None:
+            query = query.where(r.c.status == status.value)
+        if profile_id is not None:
+            query = query.where(sa.or_(r.c.first_id == profile_id, r.c.second_id == profile_id))
+        rows = self._c.execute(query.order_by(r.c.created_us, r.c.id).limit(limit))
+        return [ReviewItem.model_validate_json(doc) for (doc,) in rows]
+
+    def add_apart(self, workspace: str, first: str, second: str) -> None:
+        self._writable()
+        if not self.is_apart(workspace, first, second):
+            low, high = sorted((first, second))
+            self._c.execute(
+                self._q.insert_apart, {"workspace": workspace, "low_id": low, "high_id": high}
+            )
+
+    def is_apart(self, workspace: str, first: str, second: str) -> bool:
+        low, high = sorted((first, second))
+        found = self._c.execute(self._q.apart_exists, {"ws": workspace, "low": low, "high": high})
+        return found.first() is not None
+
+    def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
+        self._writable()
+        existing = self.sharers(workspace, match)
+        if profile_id not in existing:
+            kind, namespace, key = match
+            self._c.execute(
+                self._q.insert_sharer,
+                {
+                    "workspace": workspace,
+                    "kind": kind,
+                    "namespace": namespace,
+                    "key": key,
+                    "profile_id": profile_id,
+                    "seq": len(existing),
+                },
+            )
+
+    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
+        kind, namespace, key = match
+        rows = self._c.execute(
+            self._q.sharers, {"ws": workspace, "kind": kind, "ns": namespace, "k": key}
+        )
+        return [profile_id for (profile_id,) in rows]
 
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
         rows = self._c.execute(self._q.merges, {"ws": workspace, "pid": profile_id})

@@ -31,12 +31,15 @@ from omnichannel._errors import (
 )
 from omnichannel._hub import Hub
 from omnichannel._model import (
+    Grade,
     Identifier,
     IngestOutcome,
     Interaction,
     Merge,
     Profile,
     ProfileIdentifier,
+    ReviewItem,
+    ReviewStatus,
     TextPart,
 )
 from omnichannel.storage._protocol import Store, Transaction
@@ -68,6 +71,9 @@ def make_interaction(
 PHONE = Identifier.phone("+48601234567")
 EMAIL = Identifier.email("jan.kowalski@example.com")
 HANDLE = Identifier.handle("telegram", "@JanK")
+OTHER = Identifier.phone("+48602345678")
+SHOP_1 = Identifier.external("shop", "C-1001")
+SHOP_2 = Identifier.external("shop", "C-2002")
 
 
 class _Boom(Exception):
@@ -106,7 +112,7 @@ def _write_everything_then_fail(store: Store, profile: Profile, other: Profile) 
         tx.insert_interaction("default", make_interaction("m1", PHONE), profile.id)
         tx.move_interactions("default", other.id, profile.id)
         tx.put_profile(other, release=[EMAIL.match])
-        tx.add_merge(
+        tx.put_merge(
             Merge(
                 workspace="default",
                 survivor_id=profile.id,
@@ -117,6 +123,17 @@ def _write_everything_then_fail(store: Store, profile: Profile, other: Profile) 
                 absorbed_before=other,
             )
         )
+        tx.put_review(
+            ReviewItem(
+                workspace="default",
+                grade=Grade.POSSIBLE,
+                profile_ids=(profile.id, other.id),
+                reason="test",
+                created_at=_T0,
+            )
+        )
+        tx.add_apart("default", profile.id, other.id)
+        tx.add_sharer("default", PHONE.match, other.id)
         raise _Boom
 
 
@@ -288,6 +305,9 @@ class StoreConformance:
             assert record is not None
             assert record.profile_id == other.id
             assert tx.merges("default", profile.id) == []
+            assert tx.reviews("default") == []
+            assert not tx.is_apart("default", other.id, profile.id)
+            assert tx.sharers("default", PHONE.match) == []
             assert [i.source_id for i in tx.timeline("default", other.id, limit=10)] == ["keep"]
             assert tx.timeline("default", profile.id, limit=10) == []
 
@@ -299,6 +319,40 @@ class StoreConformance:
         assert plain.find(PHONE) is None
         assert plain.find(EMAIL) is None
         assert list(plain.profiles()) == []
+
+    def test_review_items_apart_pairs_and_sharers(self, store: Store) -> None:
+        item = ReviewItem(
+            workspace="default",
+            grade=Grade.POSSIBLE,
+            profile_ids=("p1", "p2"),
+            reason="similar names",
+            created_at=_T0,
+        )
+        later = item.model_copy(update={"id": "r2", "profile_ids": ("p3", "p1")})
+        with store.transaction() as tx:
+            tx.put_review(item)
+            tx.put_review(later.model_copy(update={"created_at": _T0 + timedelta(hours=1)}))
+            tx.add_apart("default", "p2", "p1")
+            tx.add_apart("default", "p1", "p2")
+            tx.add_sharer("default", PHONE.match, "p1")
+            tx.add_sharer("default", PHONE.match, "p2")
+            tx.add_sharer("default", PHONE.match, "p1")
+        with store.transaction() as tx:
+            tx.put_review(item.model_copy(update={"status": ReviewStatus.REJECTED}))
+        with store.transaction(readonly=True) as tx:
+            assert [r.id for r in tx.reviews("default")] == [item.id, "r2"]
+            assert [r.id for r in tx.reviews("default", status=ReviewStatus.OPEN)] == ["r2"]
+            assert [r.id for r in tx.reviews("default", profile_id="p2")] == [item.id]
+            assert [r.id for r in tx.reviews("default", profile_id="p1", limit=1)] == [item.id]
+            stored = tx.get_review("default", item.id)
+            assert stored is not None
+            assert stored.status is ReviewStatus.REJECTED
+            assert tx.get_review("other", item.id) is None
+            assert tx.is_apart("default", "p1", "p2")
+            assert tx.is_apart("default", "p2", "p1")
+            assert not tx.is_apart("other", "p1", "p2")
+            assert tx.sharers("default", PHONE.match) == ["p1", "p2"]
+            assert tx.sharers("default", EMAIL.match) == []
 
     def test_readonly_transaction_refuses_writes(self, store: Store) -> None:
         with pytest.raises(StoreError), store.transaction(readonly=True) as tx:
@@ -393,3 +447,148 @@ class StoreConformance:
             hub.ingest_many([good, bad])
         assert caught.value.field == "items[1].occurred_at"
         assert hub.find(PHONE) is None
+
+    # --- merge policy, review queue, unmerge -------------------------------------------
+
+    def test_placeholders_and_role_mailboxes_never_merge(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("a", PHONE, Identifier.email("test@test.com")))
+        b = hub.ingest(make_interaction("b", OTHER, Identifier.email("test@test.com")))
+        c = hub.ingest(make_interaction("c", EMAIL, Identifier.email("info@acme.example.com")))
+        d = hub.ingest(make_interaction("d", HANDLE, Identifier.email("Info@acme.example.com")))
+        assert len({a.profile_id, b.profile_id}) == 2
+        assert len({c.profile_id, d.profile_id}) == 2
+        assert hub.find("test@test.com") is None
+        assert hub.find("info@acme.example.com") is None  # kept on profiles, not indexed
+        kept = {e.identifier.value for e in hub.profile(c.profile_id).identifiers}
+        assert "info@acme.example.com" in kept
+
+    def test_a_shared_phone_relates_people_instead_of_merging(self, hub: Hub) -> None:
+        jan = hub.ingest(make_interaction("1", PHONE, traits={"first_name": "Jan"}))
+        anna = hub.ingest(make_interaction("2", PHONE, minutes=1, traits={"first_name": "Anna"}))
+        assert anna.profile_id != jan.profile_id
+        assert anna.outcome is IngestOutcome.CREATED
+        (review,) = hub.reviews()
+        assert review.grade is Grade.RELATED
+        assert set(review.profile_ids) == {jan.profile_id, anna.profile_id}
+        assert review.id in anna.review_ids
+        # later: the name picks the sharer; no name falls back to the first owner
+        again = hub.ingest(make_interaction("3", PHONE, minutes=2, traits={"first_name": "Ania"}))
+        assert again.profile_id == anna.profile_id
+        plain = hub.ingest(make_interaction("4", PHONE, minutes=3))
+        assert plain.profile_id == jan.profile_id
+        assert len(hub.reviews()) == 1  # not raised twice
+        assert not hub.why(jan.profile_id, anna.profile_id).same
+
+    def test_second_customer_number_is_a_conflict_not_a_merge(self, hub: Hub) -> None:
+        first = hub.ingest(make_interaction("1", PHONE, SHOP_1))
+        other = hub.ingest(make_interaction("2", PHONE, SHOP_2, minutes=1))
+        assert other.profile_id == first.profile_id  # the phone's owner keeps the contact
+        (review,) = hub.reviews()
+        assert review.grade is Grade.CONFLICT
+        split = next(p for p in review.profile_ids if p != first.profile_id)
+        assert hub.find(SHOP_2) is not None
+        found = hub.find(SHOP_2)
+        assert found is not None
+        assert found.id == split
+        rejected = hub.reject(review.id)
+        assert rejected.status is ReviewStatus.REJECTED
+        assert hub.reviews() == []
+        with pytest.raises(InvalidValueError, match="already rejected"):
+            hub.accept(review.id)
+        # a rejected pair is never proposed again
+        hub.ingest(make_interaction("3", SHOP_2, PHONE, minutes=2))
+        assert hub.reviews() == []
+        assert hub.why(first.profile_id, split).apart
+
+    def test_two_profiles_with_different_customer_numbers_are_not_merged(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("1", PHONE, SHOP_1))
+        b = hub.ingest(make_interaction("2", EMAIL, SHOP_2, channel="email"))
+        tie = hub.ingest(make_interaction("3", PHONE, EMAIL, channel="store", minutes=5))
+        assert tie.outcome is IngestOutcome.ATTACHED
+        assert tie.merged_ids == ()
+        assert tie.profile_id in (a.profile_id, b.profile_id)
+        (review,) = hub.reviews()
+        assert review.grade is Grade.CONFLICT
+        merged = hub.accept(review.id)  # a person may still decide they are one
+        assert merged.status is ReviewStatus.ACCEPTED
+        assert hub.profile(a.profile_id).id == hub.profile(b.profile_id).id
+        assert hub.merges(b.profile_id)[-1].rule == "review-accepted"
+
+    def test_merge_then_unmerge_is_the_identity_on_the_store(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("1", PHONE, traits={"city": "Kraków"}))
+        hub.ingest(make_interaction("2", PHONE, channel="voice", minutes=1))
+        b = hub.ingest(
+            make_interaction("3", EMAIL, channel="email", minutes=2, traits={"city": "Gdańsk"})
+        )
+        hub.ingest(make_interaction("4", EMAIL, HANDLE, channel="telegram", minutes=3))
+        before = self._snapshot(hub, [a.profile_id, b.profile_id])
+        merge = hub.force_link(a.profile_id, b.profile_id)
+        assert merge is not None
+        assert merge.rule == "manual"
+        assert self._snapshot(hub, [a.profile_id, b.profile_id]) != before
+        holder, restored = hub.unmerge(merge.id)
+        assert (holder.id, restored.id) == (merge.survivor_id, merge.absorbed_id)
+        assert self._snapshot(hub, [a.profile_id, b.profile_id]) == before
+        (record,) = [m for m in hub.merges(a.profile_id) if m.id == merge.id]
+        assert record.unmerged_at is not None  # nothing deleted: the record says it was undone
+        with pytest.raises(InvalidValueError, match="already undone"):
+            hub.unmerge(merge.id)
+
+    def test_unmerge_sends_interactions_back_and_keeps_later_ones(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("1", PHONE))
+        b = hub.ingest(make_interaction("2", EMAIL, channel="email", minutes=1))
+        tie = hub.ingest(make_interaction("3", PHONE, EMAIL, channel="store", minutes=2))
+        later = hub.ingest(make_interaction("4", PHONE, channel="sms", minutes=3))
+        assert tie.merged_ids == (b.profile_id,)
+        hub.unmerge(b.profile_id)  # by the absorbed id
+        assert hub.profile(b.profile_id).id == b.profile_id
+        back = [i.source_id for i in hub.timeline(b.profile_id).items]
+        kept = [i.source_id for i in hub.timeline(a.profile_id).items]
+        assert back == ["2"]
+        assert kept == ["4", "3", "1"]
+        assert later.profile_id == a.profile_id
+        email_owner = hub.find(EMAIL)
+        assert email_owner is not None
+        assert email_owner.id == b.profile_id
+        # the pair is now apart: the same evidence no longer merges them
+        again = hub.ingest(make_interaction("5", PHONE, EMAIL, channel="store", minutes=4))
+        assert again.merged_ids == ()
+
+    def test_force_apart_undoes_the_merge_and_remembers(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("1", PHONE))
+        b = hub.ingest(make_interaction("2", EMAIL, channel="email", minutes=1))
+        hub.ingest(make_interaction("3", PHONE, EMAIL, channel="store", minutes=2))
+        undone = hub.force_apart(a.profile_id, b.profile_id)
+        assert [m.absorbed_id for m in undone] == [b.profile_id]
+        assert hub.why(a.profile_id, b.profile_id).apart
+        assert hub.force_apart(a.profile_id, b.profile_id) == []
+
+    def test_explanations_name_the_evidence(self, hub: Hub) -> None:
+        a = hub.ingest(make_interaction("1", PHONE, traits={"display_name": "Jan Kowalski"}))
+        b = hub.ingest(make_interaction("2", EMAIL, channel="email", minutes=1))
+        hub.ingest(make_interaction("3", PHONE, EMAIL, channel="store", minutes=2))
+        explanation = hub.explain(b.profile_id)
+        assert explanation.profile_id == a.profile_id
+        assert explanation.display_name == "Jan Kowalski"
+        assert len(explanation.merges) == 1
+        assert "shared-identifier" in explanation.text
+        assert "+48******567" in explanation.text  # masked
+        assert "+48601234567" not in explanation.text
+        pair = hub.why(a.profile_id, b.profile_id)
+        assert pair.same
+        assert pair.merges[0].absorbed_id == b.profile_id
+        lone = hub.ingest(make_interaction("4", HANDLE, channel="telegram"))
+        assert "no interaction carried" in hub.why(a.profile_id, lone.profile_id).text
+
+    @staticmethod
+    def _snapshot(hub: Hub, ids: list[str]) -> list[Any]:
+        """Everything observable about the given profile ids."""
+        state: list[Any] = []
+        for pid in ids:
+            profile = hub.profile(pid)
+            state.append(profile.model_dump())
+            state.append([i.model_dump() for i in hub.history(pid)])
+        for ident in (PHONE, EMAIL, HANDLE):
+            found = hub.find(ident)
+            state.append(None if found is None else found.id)
+        return state

@@ -1,0 +1,243 @@
+"""Merge policy: which identifiers may decide that two contacts are one person.
+
+Defaults are safe: placeholders (``test@test.com``, ``noreply@...``, ``anonymous``) and
+role mailboxes (``info@``, ``support@``, ``kontakt@`` ...) never drive a merge; a profile
+holds at most one external id per system; an identifier seen with clearly different
+names is treated as shared (a family phone) and links people as *related*, not *same*.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from rapidfuzz.distance import JaroWinkler
+
+from omnichannel._model import Identifier, IdentifierKind
+
+__all__ = [
+    "DEFAULT_PLACEHOLDER_EMAILS",
+    "DEFAULT_PLACEHOLDER_EMAIL_DOMAINS",
+    "DEFAULT_PLACEHOLDER_EMAIL_LOCALS",
+    "DEFAULT_PLACEHOLDER_VALUES",
+    "DEFAULT_ROLE_LOCALS",
+    "KindPolicy",
+    "MergePolicy",
+    "Strength",
+    "names_conflict",
+    "observed_name",
+]
+
+DEFAULT_PLACEHOLDER_EMAILS = frozenset(
+    {
+        "test@test.com",
+        "a@a.com",
+        "a@b.com",
+        "abc@abc.com",
+        "asdf@asdf.com",
+        "email@email.com",
+        "mail@mail.com",
+        "none@none.com",
+        "null@null.com",
+        "no@email.com",
+        "noemail@noemail.com",
+        "test@example.com",
+        "user@example.com",
+        "x@x.com",
+    }
+)
+"""Whole addresses that stand for "no address"."""
+
+DEFAULT_PLACEHOLDER_EMAIL_LOCALS = frozenset(
+    {
+        "noreply",
+        "no-reply",
+        "no_reply",
+        "donotreply",
+        "do-not-reply",
+        "do_not_reply",
+        "mailer-daemon",
+        "postmaster",
+        "bounce",
+        "bounces",
+        "null",
+        "none",
+        "anonymous",
+        "unknown",
+        "nomail",
+        "noemail",
+    }
+)
+"""Local parts that never name a person, at any domain."""
+
+DEFAULT_PLACEHOLDER_EMAIL_DOMAINS = frozenset(
+    {"test.com", "invalid", "localhost", "none.com", "noemail.com", "nomail.com"}
+)
+"""Domains used for made-up addresses. (example.com is left out: documentation and test
+suites use it for realistic addresses.)"""
+
+DEFAULT_ROLE_LOCALS = frozenset(
+    {
+        "info",
+        "support",
+        "sales",
+        "office",
+        "kontakt",
+        "contact",
+        "admin",
+        "hello",
+        "help",
+        "service",
+        "biuro",
+        "sekretariat",
+        "team",
+        "billing",
+        "orders",
+        "order",
+        "shop",
+        "sklep",
+        "enquiries",
+        "inquiries",
+        "reception",
+        "hr",
+        "jobs",
+        "marketing",
+        "webmaster",
+        "accounts",
+        "finance",
+        "invoices",
+        "faktury",
+        "zamowienia",
+        "bestellung",
+        "kundenservice",
+    }
+)
+"""Local parts of role mailboxes, read by several people."""
+
+DEFAULT_PLACEHOLDER_VALUES = frozenset(
+    {"null", "none", "nil", "anonymous", "unknown", "n/a", "na", "test", "guest", "-", "0", "x"}
+)
+"""Handle and external id values that stand for "nobody"."""
+
+
+class Strength(str, Enum):
+    """What an identifier may decide."""
+
+    STRONG = "strong"
+    """May link and merge profiles."""
+    ROLE = "role"
+    """Kept on the profile, never indexed: several people read it."""
+    PLACEHOLDER = "placeholder"
+    """Ignored for resolution: it names nobody."""
+
+
+class KindPolicy(BaseModel):
+    """Rules for one kind of identifier (optionally one namespace of it).
+
+    Attributes:
+        max_per_profile: how many values a profile may hold; another value is a conflict
+            (queued for review, never merged). None: unlimited.
+        priority: which owner an interaction joins when its identifiers disagree
+            (higher wins).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    max_per_profile: int | None = Field(default=None, ge=1)
+    priority: int = 0
+
+
+class MergePolicy(BaseModel):
+    """The rules deterministic resolution follows. All fields have safe defaults.
+
+    ``kinds`` is keyed by kind (``"phone"``) or ``"kind:namespace"``
+    (``"external:shopify"``); the more specific key wins.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kinds: dict[str, KindPolicy] = Field(
+        default_factory=lambda: {
+            "external": KindPolicy(max_per_profile=1, priority=40),
+            "email": KindPolicy(priority=30),
+            "phone": KindPolicy(priority=20),
+            "handle": KindPolicy(priority=10),
+        }
+    )
+    placeholder_emails: frozenset[str] = DEFAULT_PLACEHOLDER_EMAILS
+    placeholder_email_locals: frozenset[str] = DEFAULT_PLACEHOLDER_EMAIL_LOCALS
+    placeholder_email_domains: frozenset[str] = DEFAULT_PLACEHOLDER_EMAIL_DOMAINS
+    role_email_locals: frozenset[str] = DEFAULT_ROLE_LOCALS
+    placeholder_values: frozenset[str] = DEFAULT_PLACEHOLDER_VALUES
+    placeholder_phones: frozenset[str] = frozenset()
+    detect_shared: bool = True
+    shared_name_similarity: float = Field(default=0.8, ge=0, le=1)
+    """Names whose given names are less similar than this (Jaro-Winkler) are different
+    people; an identifier seen with both is shared."""
+
+    def kind_policy(self, identifier: Identifier) -> KindPolicy:
+        """The policy for ``identifier``'s kind and namespace."""
+        specific = self.kinds.get(f"{identifier.kind.value}:{identifier.namespace}")
+        return specific or self.kinds.get(identifier.kind.value) or KindPolicy()
+
+    def strength(self, identifier: Identifier) -> Strength:
+        """Whether ``identifier`` may drive resolution."""
+        if identifier.kind is IdentifierKind.EMAIL:
+            local, _, domain = identifier.key.rpartition("@")
+            base_local = local.split("+", 1)[0]
+            if (
+                identifier.key in self.placeholder_emails
+                or identifier.value in self.placeholder_emails
+                or base_local in self.placeholder_email_locals
+                or domain in self.placeholder_email_domains
+            ):
+                return Strength.PLACEHOLDER
+            if base_local in self.role_email_locals:
+                return Strength.ROLE
+            return Strength.STRONG
+        if identifier.kind is IdentifierKind.PHONE:
+            national = identifier.key[-9:]
+            if identifier.key in self.placeholder_phones or len(set(national)) <= 1:
+                return Strength.PLACEHOLDER
+            if national in ("123456789", "987654321", "012345678"):
+                return Strength.PLACEHOLDER
+            return Strength.STRONG
+        value = identifier.key.casefold()
+        if value in self.placeholder_values or len(set(value)) == 1:
+            return Strength.PLACEHOLDER
+        return Strength.STRONG
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+
+
+def observed_name(traits: Mapping[str, JsonValue]) -> tuple[str, str] | None:
+    """``(given name, family name)`` from traits, folded; None when no name is known."""
+    first = traits.get("first_name")
+    last = traits.get("last_name")
+    if isinstance(first, str) and first.strip():
+        return _fold(first), _fold(last) if isinstance(last, str) else ""
+    for key in ("display_name", "name"):
+        value = traits.get(key)
+        if isinstance(value, str) and value.split():
+            parts = value.split()
+            return _fold(parts[0]), _fold(parts[-1]) if len(parts) > 1 else ""
+    return None
+
+
+def names_conflict(
+    left: Mapping[str, JsonValue], right: Mapping[str, JsonValue], threshold: float
+) -> bool:
+    """True when both sides carry a name and the given names clearly differ.
+
+    A missing name never conflicts; initials are compatible with names they start.
+    """
+    a, b = observed_name(left), observed_name(right)
+    if a is None or b is None:
+        return False
+    given_a, given_b = a[0].rstrip("."), b[0].rstrip(".")
+    if len(given_a) == 1 or len(given_b) == 1:
+        return given_a[:1] != given_b[:1]
+    return JaroWinkler.similarity(given_a, given_b) < threshold
