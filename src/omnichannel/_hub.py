@@ -47,7 +47,7 @@ from omnichannel.resolution._explain import (
     explain_pair,
     explain_profile,
 )
-from omnichannel.resolution._policy import MergePolicy
+from omnichannel.resolution._policy import MergePolicy, Strength
 from omnichannel.storage._protocol import Store, Transaction
 from omnichannel.storage._sql import SQLStore
 
@@ -247,6 +247,14 @@ class Hub:
                 [],
                 "needs at least one customer identifier to attribute the interaction",
                 mask=False,
+            )
+        policy = self.resolver.policy
+        if all(policy.strength(i) is Strength.PLACEHOLDER for i in interaction.identifiers):
+            raise InvalidValueError(
+                f"{prefix}identifiers",
+                ", ".join(str(i) for i in interaction.identifiers),
+                "holds only placeholder values (test@test.com, noreply@ ...): nothing "
+                "identifies the customer",
             )
         return interaction
 
@@ -543,7 +551,7 @@ class Hub:
                         "profile_id", second_id, "is joined by merges that cannot be undone here"
                     )
                 merge = max(path, key=lambda m: (m.merged_at, m.id))
-                unmerge(tx, merge, now, self.resolver.policy)
+                unmerge(tx, merge, now)
                 undone.append(merge)
             tx.add_apart(self.workspace, first_id, second_id)
             return undone
@@ -578,7 +586,7 @@ class Hub:
                 if not found:
                     raise NotFoundError(f"no active merge {merge_or_profile_id!r}")
                 merge = found[-1]
-            return unmerge(tx, merge, _now(), self.resolver.policy)
+            return unmerge(tx, merge, _now())
 
         return self._retrying(work)
 

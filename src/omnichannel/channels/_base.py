@@ -111,6 +111,8 @@ class BaseAdapter:
             ) from exc
         except RecursionError as exc:
             raise InvalidPayloadError("body", "nesting", "is nested too deeply") from exc
+        except ValueError as exc:  # e.g. an integer past Python's digit limit
+            raise InvalidPayloadError("body", "number", f"is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise InvalidPayloadError("body", type(data).__name__, "must be a JSON object")
         return data

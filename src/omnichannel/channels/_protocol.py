@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from omnichannel._model import Interaction
 
@@ -26,6 +26,8 @@ class InboundRequest(BaseModel):
         url: the full URL the vendor called, for schemes that sign it (Twilio).
         method: the HTTP method.
         query: query-string parameters (the Meta verify-token handshake uses them).
+        received_at: when the request arrived; adapters use it as the time of events
+            whose payload carries none (Twilio messages), so parsing stays deterministic.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,6 +38,7 @@ class InboundRequest(BaseModel):
     url: str | None = None
     method: str = "POST"
     query: dict[str, str] = Field(default_factory=dict)
+    received_at: AwareDatetime | None = None
 
     @field_validator("headers", mode="before")
     @classmethod
@@ -46,7 +49,12 @@ class InboundRequest(BaseModel):
 
     def header(self, name: str) -> str | None:
         """Return the header ``name`` (any case), or None."""
-        return self.headers.get(name.lower())
+        wanted = name.lower()
+        found = self.headers.get(wanted)
+        if found is not None:
+            return found
+        # model_copy(update=...) skips validation: headers may keep their original case.
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
     @property
     def media_type(self) -> str:

@@ -153,12 +153,8 @@ def resolve_live(tx: Transaction, workspace: str, profile_id: str) -> Profile | 
     return current
 
 
-def _claimable(profile: Profile, policy: MergePolicy) -> list[MatchKey]:
-    return [
-        entry.identifier.match
-        for entry in profile.identifiers
-        if policy.strength(entry.identifier) is Strength.STRONG
-    ]
+def _entries(profile: Profile) -> list[MatchKey]:
+    return [entry.identifier.match for entry in profile.identifiers]
 
 
 def merge_profiles(
@@ -193,7 +189,7 @@ def merge_profiles(
         score=score,
         contributions=tuple(contributions),
     )
-    held = tx.owners(workspace, _claimable(absorbed, policy))
+    held = tx.owners(workspace, _entries(absorbed))
     keys = [match for match, owner in held.items() if owner == absorbed.id]
     tx.put_profile(
         absorbed.model_copy(update={"merged_into": survivor.id, "updated_at": now}),
@@ -224,9 +220,7 @@ def _subtree(tx: Transaction, workspace: str, root: str, exclude: str) -> set[st
     return found
 
 
-def unmerge(
-    tx: Transaction, merge: Merge, now: datetime, policy: MergePolicy
-) -> tuple[Profile, Profile]:
+def unmerge(tx: Transaction, merge: Merge, now: datetime) -> tuple[Profile, Profile]:
     """Undo ``merge``: the absorbed profile comes back as it was, its identifiers and every
     interaction that came with it leave the profile that holds them now.
 
@@ -272,8 +266,7 @@ def unmerge(
             "updated_at": merge.survivor_before.updated_at if unchanged else now,
         }
     )
-    candidates = [m for m in moving if policy.strength(_identifier(restored, m)) is Strength.STRONG]
-    strong = [m for m, owner in tx.owners(workspace, candidates).items() if owner == holder.id]
+    strong = [m for m, owner in tx.owners(workspace, moving).items() if owner == holder.id]
     tx.put_profile(holder, release=strong)
     tx.put_profile(restored, claim=strong)
     tx.move_interactions(workspace, holder.id, restored.id, origins=origins)
@@ -286,10 +279,6 @@ def _describe(identifier: Identifier) -> str:
     if identifier.namespace:
         return f"{identifier.namespace} {identifier.kind.value}"
     return identifier.kind.value
-
-
-def _identifier(profile: Profile, match: MatchKey) -> Identifier:
-    return next(e.identifier for e in profile.identifiers if e.identifier.match == match)
 
 
 def raise_review(
@@ -364,6 +353,10 @@ class Resolver:
         unique = list({i.match: i for i in interaction.identifiers}.values())
         strong = [i for i in unique if policy.strength(i) is Strength.STRONG]
         roles = [i for i in unique if policy.strength(i) is Strength.ROLE]
+        if not strong:
+            # A role mailbox alone (info@ writing) is the mailbox's own profile; beside a
+            # personal identifier it is only recorded.
+            strong, roles = roles, []
         owners = tx.owners(workspace, [i.match for i in strong])
         shared = {i.match: tx.sharers(workspace, i.match) for i in strong if i.match in owners}
         candidates = set(owners.values())

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from enum import Enum
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from rapidfuzz.distance import JaroWinkler
 
@@ -196,16 +197,87 @@ class MergePolicy(BaseModel):
                 return Strength.ROLE
             return Strength.STRONG
         if identifier.kind is IdentifierKind.PHONE:
-            national = identifier.key[-9:]
-            if identifier.key in self.placeholder_phones or len(set(national)) <= 1:
-                return Strength.PLACEHOLDER
-            if national in ("123456789", "987654321", "012345678"):
+            national = _national_number(identifier.key)
+            if (
+                identifier.key in self.placeholder_phones
+                or len(set(national)) <= 1
+                or national in _PLACEHOLDER_NATIONAL
+            ):
                 return Strength.PLACEHOLDER
             return Strength.STRONG
         value = identifier.key.casefold()
         if value in self.placeholder_values or len(set(value)) == 1:
             return Strength.PLACEHOLDER
         return Strength.STRONG
+
+
+_PLACEHOLDER_NATIONAL = frozenset({"123456789", "1234567890", "987654321", "0123456789"})
+
+
+def _national_number(e164: str) -> str:
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:  # pragma: no cover - keys are valid E.164
+        return e164.lstrip("+")
+
+
+# Given names that are one name: diminutives and spellings across the languages our users
+# serve most. Each group maps to its first member.
+_NAME_GROUPS = (
+    "katarzyna kasia kaska kasienka",
+    "zofia zosia zocha",
+    "jakub kuba kubus",
+    "bartlomiej bartek",
+    "malgorzata gosia malgosia",
+    "aleksandra ola ala olenka",
+    "aleksander olek alek",
+    "agnieszka aga agusia",
+    "elzbieta ela elka",
+    "krzysztof krzys krzysiek",
+    "wojciech wojtek",
+    "tomasz tomek",
+    "michal michalek",
+    "lukasz lukaszek",
+    "pawel pawelek",
+    "grzegorz grzesiek",
+    "joanna asia joasia",
+    "magdalena magda madzia",
+    "anna ania anka anusia",
+    "maria marysia",
+    "barbara basia",
+    "dorota dorotka",
+    "stanislaw stas stasiek",
+    "jozef jozek",
+    "jan janek jasiek",
+    "william will bill billy liam",
+    "robert rob bob bobby",
+    "richard rick dick rich",
+    "elizabeth liz lizzy beth betty eliza",
+    "katherine catherine kate katie kathy cathy",
+    "margaret maggie meg peggy",
+    "james jim jimmy jamie",
+    "michael mike mikey mick",
+    "thomas tom tommy",
+    "christopher chris kit",
+    "alexander alex sasha sascha aleksandr oleksandr",
+    "alexandra alex sasha sascha",
+    "jennifer jenny jen",
+    "johann johannes hans",
+    "jurgen juergen",
+    "wolfgang wolf",
+    "sergey sergei serhii serhiy sergiy",
+    "yulia julia iuliia yuliya",
+    "dmitry dmitri dmytro dima",
+    "vladimir volodymyr vova volodya",
+    "ekaterina yekaterina katya katia",
+    "natalia natalya natasha",
+    "mikhail mykhailo misha",
+    "andrey andrei andrii andriy",
+    "olga olha",
+    "elena olena lena",
+    "ivan ivanko vanya",
+)
+_CANONICAL = {name: group.split()[0] for group in _NAME_GROUPS for name in group.split()}
 
 
 def _fold(text: str) -> str:
@@ -232,7 +304,8 @@ def names_conflict(
 ) -> bool:
     """True when both sides carry a name and the given names clearly differ.
 
-    A missing name never conflicts; initials are compatible with names they start.
+    A missing name never conflicts; initials are compatible with names they start, and
+    common diminutives and spellings are one name (Kasia and Katarzyna, Sergei and Serhii).
     """
     a, b = observed_name(left), observed_name(right)
     if a is None or b is None:
@@ -240,4 +313,6 @@ def names_conflict(
     given_a, given_b = a[0].rstrip("."), b[0].rstrip(".")
     if len(given_a) == 1 or len(given_b) == 1:
         return given_a[:1] != given_b[:1]
+    if _CANONICAL.get(given_a, given_a) == _CANONICAL.get(given_b, given_b):
+        return False  # Kasia is Katarzyna
     return JaroWinkler.similarity(given_a, given_b) < threshold

@@ -1,0 +1,315 @@
+"""The ``omnichannel`` command line: load the demo sample, look a customer up.
+
+::
+
+    omnichannel demo                                  # load the bundled sample, print it
+    omnichannel --region PL timeline "601 234 567"    # one customer, newest first
+    omnichannel --db postgresql://... --workspace shop-pl timeline john.doe@gmail.com
+
+Every :class:`~omnichannel.OmnichannelError` a command raises is printed as
+``Error: <message>`` on stderr with exit status 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timezone
+from importlib.resources import files
+from typing import Any
+
+import click
+
+from omnichannel._errors import OmnichannelError
+from omnichannel._hub import DEFAULT_DATABASE_URL, Hub, IngestSummary, parse_identifier
+from omnichannel._model import Interaction, OrderRefPart, Profile
+
+__all__ = [
+    "SAMPLE_REGION",
+    "TEXT_WIDTH",
+    "Settings",
+    "describe",
+    "format_header",
+    "format_interaction",
+    "format_summary",
+    "load_demo_sample",
+    "main",
+    "profile_label",
+    "truncate",
+    "try_command",
+]
+
+SAMPLE_REGION = "PL"
+"""The region the bundled sample's national-format phone numbers are written for."""
+
+TEXT_WIDTH = 70
+"""How many characters of an interaction's text a timeline line shows."""
+
+_CHANNEL_WIDTH = 9
+_DIRECTION_WIDTH = 9
+_KIND_WIDTH = 11
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The group's options, shared with every command through ``ctx.obj``.
+
+    Attributes:
+        database_url: where the data lives (``--db``).
+        workspace: the tenant to read and write (``--workspace``).
+        region: the region national-format phone numbers are read with (``--region``).
+    """
+
+    database_url: str
+    workspace: str
+    region: str | None
+
+    def open_hub(self, default_region: str | None = None) -> Hub:
+        """Open a :class:`~omnichannel.Hub` on these settings.
+
+        Args:
+            default_region: the region to use when ``--region`` was not given.
+
+        Raises:
+            OmnichannelError: bad workspace or region, or the store cannot be opened.
+        """
+        return Hub(
+            self.database_url,
+            workspace=self.workspace,
+            default_region=self.region or default_region,
+        )
+
+
+class _Group(click.Group):
+    """A click group that turns library errors into clean ``Error: ...`` messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OmnichannelError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+# --- formatting ------------------------------------------------------------------------
+
+
+def truncate(text: str, width: int = TEXT_WIDTH) -> str:
+    """Return ``text`` cut to at most ``width`` characters, marked with ``...`` if cut."""
+    if len(text) <= width:
+        return text
+    if width <= 3:
+        return text[: max(width, 0)]
+    return text[: width - 3].rstrip() + "..."
+
+
+def _duration(interaction: Interaction) -> str | None:
+    seconds = interaction.metadata.get("duration_seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    minutes, rest = divmod(round(seconds), 60)
+    return f"[{minutes}:{rest:02d}]"
+
+
+def _order(part: OrderRefPart) -> str:
+    text = f"order {part.order_id}"
+    if part.amount is not None:
+        text += f" {part.amount}" + (f" {part.currency}" if part.currency else "")
+    if part.status:
+        text += f" ({part.status})"
+    return text
+
+
+def describe(interaction: Interaction, width: int = TEXT_WIDTH) -> str:
+    """Describe an interaction in one line of at most ``width`` characters.
+
+    A call starts with its duration (``[4:12]``, from ``metadata["duration_seconds"]``),
+    an order reference with its id, amount and status; then comes the text with its
+    whitespace collapsed, or, without text, a short description of the other parts.
+
+    Args:
+        interaction: the interaction to describe.
+        width: the most characters to return.
+
+    Returns:
+        The description, possibly empty.
+    """
+    duration = _duration(interaction)
+    orders = [_order(part) for part in interaction.content if isinstance(part, OrderRefPart)]
+    text = " ".join(interaction.text.split())
+    if not text and not orders:
+        text = interaction.summary
+    body = " - ".join(piece for piece in ("; ".join(orders), text) if piece)
+    line = " ".join(piece for piece in (duration, body) if piece)
+    return truncate(line, width)
+
+
+def format_interaction(interaction: Interaction) -> str:
+    """One timeline line: time (UTC), channel, direction, kind and a description.
+
+    Example: ``  2026-11-03 14:05Z  whatsapp  inbound   message     Is my order ready?``
+    """
+    when = interaction.occurred_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%MZ")
+    line = (
+        f"  {when}  {interaction.channel:<{_CHANNEL_WIDTH}} "
+        f"{interaction.direction.value:<{_DIRECTION_WIDTH}} "
+        f"{interaction.kind:<{_KIND_WIDTH}} {describe(interaction)}"
+    )
+    return line.rstrip()
+
+
+def profile_label(profile: Profile) -> str:
+    """The name to show for a profile: its display name, else its first identifier."""
+    if profile.display_name:
+        return profile.display_name
+    if profile.identifiers:
+        return str(profile.identifiers[0].identifier)
+    return "(no identifiers)"
+
+
+def format_header(profile: Profile) -> str:
+    """A profile's header: its label and id, then one line per identifier.
+
+    Each identifier is written as ``omnichannel timeline`` accepts it, with the channel
+    and the day it was first seen on.
+    """
+    lines = [f"{profile_label(profile)}  (profile {profile.id})"]
+    shown = [str(entry.identifier) for entry in profile.identifiers]
+    width = max((len(text) for text in shown), default=0)
+    for text, entry in zip(shown, profile.identifiers, strict=True):
+        day = entry.first_seen.astimezone(timezone.utc).strftime("%Y-%m-%d")
+        lines.append(f"    {text:<{width}}  first seen on {entry.channel}, {day}")
+    return "\n".join(lines)
+
+
+def format_summary(summary: IngestSummary) -> str:
+    """One line saying what :meth:`~omnichannel.Hub.ingest_many` did."""
+    noun = "interaction" if summary.total == 1 else "interactions"
+    return (
+        f"Ingested {summary.total} {noun}: {summary.created} created, "
+        f"{summary.attached} attached, {summary.merged} merged, "
+        f"{summary.duplicate} duplicate"
+    )
+
+
+def _sort_key(profile: Profile) -> tuple[str, str]:
+    return (profile_label(profile).casefold(), profile.id)
+
+
+# --- the bundled sample ------------------------------------------------------------------
+
+
+def load_demo_sample() -> list[Interaction]:
+    """Read the bundled sample (``omnichannel/_data/demo.jsonl``) into interactions.
+
+    National-format phone numbers in it are read as :data:`SAMPLE_REGION` numbers,
+    whatever region the command line was given.
+    """
+    text = files("omnichannel._data").joinpath("demo.jsonl").read_text(encoding="utf-8")
+    context = {"default_region": SAMPLE_REGION}
+    return [
+        Interaction.model_validate(json.loads(line), context=context)
+        for line in text.splitlines()
+        if line.strip()
+    ]
+
+
+def try_command(settings: Settings) -> str:
+    """The ``timeline`` command line to try after ``demo``, with the same options."""
+    words = ["omnichannel"]
+    if settings.database_url != DEFAULT_DATABASE_URL:
+        words += ["--db", settings.database_url]
+    if settings.workspace != "default":
+        words += ["--workspace", settings.workspace]
+    words += ["--region", "PL", "timeline", "601 234 567"]
+    return shlex.join(words)
+
+
+def _echo_timeline(interactions: Iterable[Interaction]) -> None:
+    for interaction in interactions:
+        click.echo(format_interaction(interaction))
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--db",
+    "database_url",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    metavar="URL",
+    help="Database URL (sqlite:///path.db, postgresql://...) or a SQLite file path.",
+)
+@click.option(
+    "--workspace",
+    default="default",
+    show_default=True,
+    help="The tenant to read and write.",
+)
+@click.option(
+    "--region",
+    default=None,
+    metavar="CC",
+    help="Country code (PL, DE, GB ...) to read phone numbers written without +.",
+)
+@click.version_option(package_name="omnichannel", prog_name="omnichannel")
+@click.pass_context
+def main(ctx: click.Context, database_url: str, workspace: str, region: str | None) -> None:
+    """One customer and one history across every channel."""
+    ctx.obj = Settings(database_url=database_url, workspace=workspace, region=region)
+
+
+@main.command()
+@click.pass_obj
+def demo(settings: Settings) -> None:
+    """Load a sample shop's customers and print each one's unified timeline.
+
+    The sample mixes calls, email, SMS, WhatsApp, Telegram, web chat, web orders and
+    in-store orders, pickups and returns of seven customers. Running it again is
+    harmless: everything is recognised as a duplicate.
+    """
+    sample = load_demo_sample()
+    with settings.open_hub(default_region=SAMPLE_REGION) as hub:
+        summary = hub.ingest_many(sample)
+        click.echo(format_summary(summary))
+        for profile in sorted(hub.profiles(), key=_sort_key):
+            click.echo()
+            click.echo(format_header(profile))
+            history = list(hub.history(profile.id))
+            _echo_timeline(reversed(history))
+        click.echo()
+        click.echo(f"Look a customer up: {try_command(settings)}")
+
+
+@main.command()
+@click.argument("identifier")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many of the newest interactions to show.",
+)
+@click.pass_obj
+def timeline(settings: Settings, identifier: str, limit: int) -> None:
+    """Show the customer IDENTIFIER belongs to and their timeline, newest first.
+
+    IDENTIFIER is a phone number (national formats need --region), an email address,
+    platform:handle (telegram:@jan) or kind:value (external:loyalty:PL-LOY-004512).
+    """
+    with settings.open_hub() as hub:
+        wanted = parse_identifier(identifier, region=hub.default_region)
+        profile = hub.find(wanted)
+        if profile is None:
+            raise click.ClickException(f"no customer has the identifier {wanted}")
+        page = hub.timeline(profile.id, limit=limit)
+        click.echo(format_header(profile))
+        _echo_timeline(page.items)
+        if page.next_cursor is not None:
+            click.echo(f"  ... older interactions not shown (more than --limit {limit})")

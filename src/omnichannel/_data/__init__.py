@@ -1,0 +1,1 @@
+"""Bundled sample data: ``demo.jsonl``, the multichannel history ``omnichannel demo`` loads."""
