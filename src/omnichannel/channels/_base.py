@@ -5,17 +5,19 @@ Custom adapters may subclass :class:`BaseAdapter` to get the same guarantees.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
 from omnichannel._errors import InvalidPayloadError, InvalidValueError
-from omnichannel._model import Interaction
+from omnichannel._model import Identifier, Interaction
 from omnichannel.channels._protocol import InboundRequest
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_FUTURE_SECONDS",
     "BaseAdapter",
     "constant_time_equal",
+    "find_mentions",
     "hmac_digest",
     "json_safe",
     "optional",
@@ -147,7 +150,7 @@ class BaseAdapter:
             raise InvalidPayloadError(field, value, "must be a Unix timestamp in milliseconds")
         try:
             seconds = float(value) / 1000
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise InvalidPayloadError(field, value, "is not a valid Unix timestamp") from exc
         return self.from_unix(seconds, field, now)
 
@@ -194,12 +197,42 @@ def optional(data: object, key: str, field: str, kind: type | tuple[type, ...] =
     return value
 
 
-def json_safe(value: Any) -> JsonValue:
-    """Return ``value`` if it is a JSON value (as parsed by ``json``), else its string form."""
+_EMAIL_IN_TEXT = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
+)
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+[0-9][0-9 ().-]{5,20}[0-9](?![\w])")
+
+
+def find_mentions(
+    text: str, region: str | None = None, *, exclude: Collection[Identifier] = ()
+) -> list[Identifier]:
+    """Emails and ``+``-prefixed phone numbers written in ``text``, for ``mentions``.
+
+    Only numbers written internationally are taken (a bare digit run is too often an
+    order number); values that do not normalize are dropped, as are ``exclude``.
+    """
+    found: dict[Identifier, None] = {}
+    for match in _EMAIL_IN_TEXT.finditer(text):
+        with contextlib.suppress(InvalidValueError):
+            found[Identifier.email(match.group(0))] = None
+    for match in _PHONE_IN_TEXT.finditer(text):
+        with contextlib.suppress(InvalidValueError):
+            found[Identifier.phone(match.group(0), region)] = None
+    return [identifier for identifier in found if identifier not in exclude]
+
+
+def json_safe(value: Any, *, max_depth: int = 32) -> JsonValue:
+    """Return ``value`` if it is a JSON value (as parsed by ``json``), else its string form.
+
+    Containers nested deeper than ``max_depth`` are replaced by their string form, so a
+    hostile payload cannot exhaust the stack.
+    """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if max_depth <= 0:
+        return str(value)[:1000]
     if isinstance(value, list):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, max_depth=max_depth - 1) for v in value]
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, max_depth=max_depth - 1) for k, v in value.items()}
     return str(value)

@@ -43,6 +43,7 @@ from omnichannel.channels._base import (
     DEFAULT_MAX_FUTURE_SECONDS,
     BaseAdapter,
     constant_time_equal,
+    find_mentions,
     json_safe,
     optional,
     require,
@@ -56,10 +57,6 @@ _MAX_TEXT_CHARS = 4096  # sendMessage refuses longer texts
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
 _CHAT_ID_RE = re.compile(r"^-?[0-9]{1,20}$")
 _PHONE_DIGITS_RE = re.compile(r"^[0-9]{6,15}$")
-_EMAIL_IN_TEXT = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
-)
-_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+[0-9][0-9 ().-]{5,20}[0-9](?![\w])")
 
 # Message fields holding a file, with the MIME type Telegram implies when it sends none.
 _FILE_FIELDS: tuple[tuple[str, str], ...] = (
@@ -96,22 +93,6 @@ def _header(request: InboundRequest, name: str) -> str | None:
 def _integer(data: object, key: str, field: str) -> int:
     value: int = require(data, key, field, int)
     return value
-
-
-def _mentions(text: str, region: str | None) -> list[Identifier]:
-    """Emails and +E.164-looking numbers written in ``text``; unreadable ones are dropped."""
-    found: dict[Identifier, None] = {}
-    for match in _EMAIL_IN_TEXT.finditer(text):
-        try:
-            found[Identifier.email(match.group(0))] = None
-        except InvalidValueError:
-            continue
-    for match in _PHONE_IN_TEXT.finditer(text):
-        try:
-            found[Identifier.phone(match.group(0), region)] = None
-        except InvalidValueError:
-            continue
-    return list(found)
 
 
 def _contact_phone(raw: str, region: str | None) -> Identifier | None:
@@ -268,7 +249,7 @@ class TelegramAdapter(BaseAdapter):
             return []  # a service message (members joining, a pin ...): no customer contact
         for written in (text, caption):
             if written:
-                mentions.update(dict.fromkeys(_mentions(written, self.default_region)))
+                mentions.update(dict.fromkeys(find_mentions(written, self.default_region)))
 
         metadata: dict[str, JsonValue] = {"update_id": update_id, "message_id": message_id}
         if chat_type:

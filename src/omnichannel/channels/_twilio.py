@@ -49,6 +49,7 @@ from omnichannel.channels._base import (
     DEFAULT_MAX_FUTURE_SECONDS,
     BaseAdapter,
     constant_time_equal,
+    find_mentions,
     hmac_digest,
 )
 from omnichannel.channels._protocol import InboundRequest
@@ -73,10 +74,6 @@ _CALL_DIRECTIONS = {
     "trunking-originating": Direction.INBOUND,
     "trunking-terminating": Direction.OUTBOUND,
 }
-_EMAIL_IN_TEXT = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
-)
-_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+[0-9][0-9 ().-]{5,20}[0-9](?![\w])")
 
 Params = dict[str, list[str]]
 
@@ -93,22 +90,6 @@ def _header(request: InboundRequest, name: str) -> str | None:
         wanted = name.lower()
         value = next((v for k, v in request.headers.items() if k.lower() == wanted), None)
     return value
-
-
-def _mentions(text: str, region: str | None, exclude: set[Identifier]) -> list[Identifier]:
-    """Emails and +E.164-looking numbers written in ``text``; unreadable ones are dropped."""
-    found: dict[Identifier, None] = {}
-    for match in _EMAIL_IN_TEXT.finditer(text):
-        try:
-            found[Identifier.email(match.group(0))] = None
-        except InvalidValueError:
-            continue
-    for match in _PHONE_IN_TEXT.finditer(text):
-        try:
-            found[Identifier.phone(match.group(0), region)] = None
-        except InvalidValueError:
-            continue
-    return [identifier for identifier in found if identifier not in exclude]
 
 
 def _one(params: Params, key: str) -> str | None:
@@ -381,7 +362,7 @@ class TwilioAdapter(BaseAdapter):
             occurred_at=self._now(),
             source_id=sid,
             identifiers=list(identifiers),
-            mentions=_mentions(body, self.default_region, set(identifiers)),
+            mentions=find_mentions(body, self.default_region, exclude=identifiers),
             traits=traits,
             content=content,
             reply_to=reply_to,

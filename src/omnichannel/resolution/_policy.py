@@ -206,7 +206,7 @@ class MergePolicy(BaseModel):
                 return Strength.PLACEHOLDER
             return Strength.STRONG
         value = identifier.key.casefold()
-        if value in self.placeholder_values or len(set(value)) == 1:
+        if value in self.placeholder_values or set(value) == {"0"}:
             return Strength.PLACEHOLDER
         return Strength.STRONG
 
