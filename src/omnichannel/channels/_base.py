@@ -23,6 +23,7 @@ from omnichannel.channels._protocol import InboundRequest
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_FUTURE_SECONDS",
+    "DEFAULT_MAX_MENTIONS",
     "BaseAdapter",
     "constant_time_equal",
     "find_mentions",
@@ -197,28 +198,42 @@ def optional(data: object, key: str, field: str, kind: type | tuple[type, ...] =
     return value
 
 
-_EMAIL_IN_TEXT = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
+_MENTION_IN_TEXT = re.compile(
+    r"(?P<email>(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)"
+    r"|(?P<phone>(?<![\w+])\+[0-9][0-9 ().-]{5,20}[0-9](?![\w]))"
 )
-_PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+[0-9][0-9 ().-]{5,20}[0-9](?![\w])")
+
+DEFAULT_MAX_MENTIONS = 100
+"""How many identifiers :func:`find_mentions` returns at most."""
 
 
 def find_mentions(
-    text: str, region: str | None = None, *, exclude: Collection[Identifier] = ()
+    text: str,
+    region: str | None = None,
+    *,
+    exclude: Collection[Identifier] = (),
+    limit: int = DEFAULT_MAX_MENTIONS,
 ) -> list[Identifier]:
     """Emails and ``+``-prefixed phone numbers written in ``text``, for ``mentions``.
 
-    Only numbers written internationally are taken (a bare digit run is too often an
-    order number); values that do not normalize are dropped, as are ``exclude``.
+    Returned in the order written, at most ``limit``. Only numbers written
+    internationally are taken (a bare digit run is too often an order number); values
+    that do not normalize are dropped, as are ``exclude``.
     """
     found: dict[Identifier, None] = {}
-    for match in _EMAIL_IN_TEXT.finditer(text):
+    for attempt, match in enumerate(_MENTION_IN_TEXT.finditer(text)):
+        if attempt >= 10 * limit:  # bounded work on hostile text
+            break
         with contextlib.suppress(InvalidValueError):
-            found[Identifier.email(match.group(0))] = None
-    for match in _PHONE_IN_TEXT.finditer(text):
-        with contextlib.suppress(InvalidValueError):
-            found[Identifier.phone(match.group(0), region)] = None
-    return [identifier for identifier in found if identifier not in exclude]
+            if match.group("email") is not None:
+                identifier = Identifier.email(match.group("email"))
+            else:
+                identifier = Identifier.phone(match.group("phone"), region)
+            if identifier not in exclude:
+                found[identifier] = None
+        if len(found) >= limit:
+            break
+    return list(found)
 
 
 def json_safe(value: Any, *, max_depth: int = 32) -> JsonValue:

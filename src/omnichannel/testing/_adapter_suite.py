@@ -183,7 +183,8 @@ class AdapterConformance:
     def test_oversized_body_is_refused(
         self, adapter: ChannelAdapter, samples: list[InboundRequest]
     ) -> None:
-        request = samples[0].model_copy(update={"body": b" " * (DEFAULT_MAX_BODY_BYTES + 1)})
+        limit = getattr(adapter, "max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+        request = samples[0].model_copy(update={"body": b" " * (limit + 1)})
         with pytest.raises(InvalidPayloadError, match="larger than"):
             adapter.parse(request)
 
