@@ -86,9 +86,15 @@ class InvalidPayloadError(InvalidValueError):
     """
 
     def __init__(
-        self, field: str, value: object, reason: str, errors: tuple[tuple[str, str], ...] = ()
+        self,
+        field: str,
+        value: object,
+        reason: str,
+        errors: tuple[tuple[str, str], ...] = (),
+        *,
+        mask: bool = True,
     ) -> None:
-        super().__init__(field, value, reason)
+        super().__init__(field, value, reason, mask=mask)
         self.errors = errors or ((field, reason),)
 
 

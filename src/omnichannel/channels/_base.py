@@ -18,6 +18,7 @@ from pydantic import JsonValue, ValidationError
 
 from omnichannel._errors import InvalidPayloadError, InvalidValueError
 from omnichannel._model import Identifier, Interaction
+from omnichannel._normalize import normalize_region
 from omnichannel.channels._protocol import InboundRequest
 
 __all__ = [
@@ -81,7 +82,7 @@ class BaseAdapter:
             )
         self.max_body_bytes = max_body_bytes
         self.max_future_seconds = max_future_seconds
-        self.default_region = default_region
+        self.default_region = normalize_region(default_region, field="default_region")
 
     # --- body ----------------------------------------------------------------------
 

@@ -80,16 +80,6 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _header(request: InboundRequest, name: str) -> str | None:
-    """``request.header(name)``, also finding headers set with their original case
-    (``InboundRequest.model_copy(update=...)`` skips the validator that lowercases them)."""
-    value = request.header(name)
-    if value is None:
-        wanted = name.lower()
-        value = next((v for k, v in request.headers.items() if k.lower() == wanted), None)
-    return value
-
-
 def _integer(data: object, key: str, field: str) -> int:
     value: int = require(data, key, field, int)
     return value
@@ -538,7 +528,7 @@ class TelegramAdapter(BaseAdapter):
         """
         if not secret:
             raise SignatureError("the secret token is empty")
-        given = _header(request, _SECRET_HEADER)
+        given = request.header(_SECRET_HEADER)
         if not given:
             raise SignatureError(f"{_SECRET_HEADER} is missing")
         if not constant_time_equal(given, secret):

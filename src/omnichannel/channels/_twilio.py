@@ -82,16 +82,6 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _header(request: InboundRequest, name: str) -> str | None:
-    """``request.header(name)``, also finding headers set with their original case
-    (``InboundRequest.model_copy(update=...)`` skips the validator that lowercases them)."""
-    value = request.header(name)
-    if value is None:
-        wanted = name.lower()
-        value = next((v for k, v in request.headers.items() if k.lower() == wanted), None)
-    return value
-
-
 def _one(params: Params, key: str) -> str | None:
     """The single value of ``key``; None when absent. A repeated key is refused."""
     values = params.get(key)
@@ -481,7 +471,7 @@ class TwilioAdapter(BaseAdapter):
         """
         if not secret:
             raise SignatureError("the auth token is empty")
-        given = (_header(request, "X-Twilio-Signature") or "").strip()
+        given = (request.header("X-Twilio-Signature") or "").strip()
         if not given:
             raise SignatureError("X-Twilio-Signature is missing")
         if not request.url:
