@@ -94,11 +94,11 @@ def _twilio(client: TestClient) -> tuple[bytes, dict[str, str]]:
 
 def _email() -> tuple[bytes, dict[str, str]]:
     body = (
-        "From: =?utf-8?q?Zofia_Wi=C5=9Bniewska?= <zofia.w@example.org>\r\n"
-        "To: sklep@shop.example.com\r\nSubject: Kettle\r\n"
-        "Date: Mon, 16 Nov 2026 09:12:00 +0100\r\nMessage-ID: <k1@mail.example.org>\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\nIs the blue kettle in stock?\r\n"
-    ).encode()
+        b"From: =?utf-8?q?Zofia_Wi=C5=9Bniewska?= <zofia.w@example.org>\r\n"
+        b"To: sklep@shop.example.com\r\nSubject: Kettle\r\n"
+        b"Date: Mon, 16 Nov 2026 09:12:00 +0100\r\nMessage-ID: <k1@mail.example.org>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nIs the blue kettle in stock?\r\n"
+    )
     digest = hmac_digest(SECRETS["email"], f"{NOW}.".encode() + body).hex()
     headers = {
         "X-Omnichannel-Signature": f"sha256={digest}",

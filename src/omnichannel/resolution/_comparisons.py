@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -58,7 +59,7 @@ _NO_DECOMPOSITION = str.maketrans(
         "Đ": "D",
         "ħ": "h",
         "Ħ": "H",
-        "ı": "i",
+        "ı": "i",  # noqa: RUF001 - the dotless i is the point
         "æ": "ae",
         "Æ": "AE",
         "œ": "oe",
@@ -199,8 +200,10 @@ class ExactMatch(Comparison):
 
 def _check_similarities(thresholds: Sequence[float], field: str) -> tuple[float, ...]:
     values = tuple(float(t) for t in thresholds)
-    if not values or any(not 0.0 < t <= 1.0 for t in values) or list(values) != sorted(
-        values, reverse=True
+    if (
+        not values
+        or any(not 0.0 < t <= 1.0 for t in values)
+        or list(values) != sorted(values, reverse=True)
     ):
         raise InvalidValueError(
             field, thresholds, "must be similarities in (0, 1], strongest first", mask=False
@@ -245,7 +248,7 @@ class NameComparison(Comparison):
 
 
 _DIGITS8 = re.compile(r"\d{8}")
-_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_YEAR_FIRST = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[t ].*)?")
 
 
 class DateComparison(Comparison):
@@ -288,13 +291,18 @@ class DateComparison(Comparison):
         return 4
 
 
+def _canonical_postcode(text: str) -> str:
+    compact = text.upper().replace(" ", "")
+    if len(compact) >= 5 and compact[-3].isdigit() and compact[-2:].isalpha():
+        return f"{compact[:-3]} {compact[-3:]}"  # British: outward code, space, inward code
+    return compact
+
+
 def _district(code: str) -> str | None:
     if " " in code:
         return code.split(" ", 1)[0]
     if "-" in code:
         return code.split("-", 1)[0]
-    if len(code) >= 5 and code[-3].isdigit() and code[-2:].isalpha():
-        return code[:-3]  # a British postcode written without its space
     if code.isdigit() and len(code) >= 4:
         return code[:-1]
     return None
@@ -303,18 +311,19 @@ def _district(code: str) -> str | None:
 class PostcodeComparison(Comparison):
     """Postcodes: exact, same district, one character off, else.
 
-    The district is the outward code of a British postcode (``"SW1A"`` of ``"SW1A 1AA"``),
-    the part before a hyphen (``"00"`` of Polish ``"00-950"``) or, for all-digit codes
-    (Australian, US ZIP, German), every digit but the last. ``"one character off"`` catches
-    typos outside the last position.
+    Codes are upper-cased without spaces, except that a British postcode keeps one space
+    before its inward code (``"sw1a1aa"`` becomes ``"SW1A 1AA"``). The district is the
+    outward code of a British postcode (``"SW1A"``), the part before a hyphen (``"00"`` of
+    Polish ``"00-950"``) or, for all-digit codes (Australian, US ZIP, German), every digit
+    but the last. ``"one character off"`` catches typos outside the last position.
     """
 
     levels = ("exact", "same district", "one character off", "else")
 
     def prepare(self, value: object) -> str | None:
-        """The postcode upper-cased with single spaces; ``None`` when missing."""
+        """The postcode in its canonical form; ``None`` when missing."""
         text = fold_text(value)
-        return None if text is None else text.upper()
+        return None if text is None else _canonical_postcode(text) or None
 
     def compare(self, a: str, b: str) -> int:
         """The postcode level of two different prepared values."""
@@ -452,10 +461,8 @@ class PhoneComparison(Comparison):
         text = fold_text(value)
         if text is None:
             return None
-        try:
+        with suppress(InvalidValueError):  # not a valid number: compare its digits
             text = normalize_phone(text, self.region)
-        except InvalidValueError:
-            pass
         digits = "".join(ch for ch in text if ch.isdigit())
         return digits or None
 
