@@ -108,6 +108,7 @@ EXPECTED = {
         "InboundRequest",
         "available_adapters",
         "constant_time_equal",
+        "find_mentions",
         "get_adapter",
         "hmac_digest",
         "optional",
