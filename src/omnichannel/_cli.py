@@ -15,16 +15,20 @@ from __future__ import annotations
 import json
 import math
 import shlex
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timezone
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import click
+from click.termui import progressbar
 
-from omnichannel._errors import OmnichannelError
+from omnichannel._errors import NotFoundError, OmnichannelError
 from omnichannel._hub import DEFAULT_DATABASE_URL, Hub, IngestSummary, parse_identifier
+from omnichannel._importer import ColumnMapping, import_file
 from omnichannel._model import Interaction, OrderRefPart, Profile
 
 __all__ = [
@@ -313,3 +317,110 @@ def timeline(settings: Settings, identifier: str, limit: int) -> None:
         _echo_timeline(page.items)
         if page.next_cursor is not None:
             click.echo(f"  ... older interactions not shown (more than --limit {limit})")
+
+
+def _resolve_profile(hub: Hub, ref: str) -> Profile:
+    """A profile by id, else by identifier."""
+    try:
+        return hub.profile(ref)
+    except NotFoundError:
+        pass
+    profile = hub.find(parse_identifier(ref, region=hub.default_region))
+    if profile is None:
+        raise click.ClickException(f"no profile or identifier {ref!r}")
+    return profile
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    help="File format; by default from the extension (.jsonl, .ndjson, .json: JSON Lines).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=TARGET",
+    help="Map a column: phone, email, external:SYSTEM, handle:PLATFORM, first_name, "
+    "last_name, display_name, trait:NAME, occurred_at, channel, kind, direction, "
+    "source_id, text, topic, agent, ignore. Repeatable.",
+)
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--checkpoint/--no-checkpoint",
+    default=True,
+    show_default=True,
+    help="Record progress beside the file so an interrupted import resumes.",
+)
+@click.pass_obj
+def import_command(
+    settings: Settings,
+    path: Path,
+    fmt: str | None,
+    maps: tuple[str, ...],
+    batch_size: int,
+    checkpoint: bool,
+) -> None:
+    """Import contacts or interactions from a CSV or JSON Lines file.
+
+    Rows that do not validate are reported with their row number and reason; the rest is
+    imported. Re-running the same file is safe: stored rows count as duplicates.
+    """
+    mapping = ColumnMapping.parse(maps)
+    progress_file = path.with_name(path.name + ".omnichannel-progress") if checkpoint else None
+    with path.open("rb") as handle:
+        total = sum(1 for line in handle if line.strip())
+    with (
+        settings.open_hub() as hub,
+        progressbar(length=total, label=f"Importing {path.name}", file=sys.stderr) as bar,
+    ):
+        seen = 0
+
+        def advance(rows: int) -> None:
+            nonlocal seen
+            bar.update(rows - seen)
+            seen = rows
+
+        report = import_file(
+            hub,
+            path,
+            fmt=fmt,
+            mapping=mapping,
+            batch_size=batch_size,
+            checkpoint=progress_file,
+            on_batch=advance,
+        )
+    for bad in report.bad:
+        click.echo(f"row {bad.row}: {bad.field}: {bad.reason}", err=True)
+    resumed = f" (resumed: {report.skipped} rows done before)" if report.skipped else ""
+    click.echo(f"Read {report.rows} rows{resumed}: {len(report.bad)} bad.")
+    click.echo(format_summary(report.summary))
+
+
+@main.command()
+@click.argument("ref")
+@click.pass_obj
+def explain(settings: Settings, ref: str) -> None:
+    """Explain a profile (REF: a profile id or an identifier): its identifiers, merges
+    with their evidence, and open review items."""
+    with settings.open_hub() as hub:
+        explanation = hub.explain(_resolve_profile(hub, ref).id)
+        click.echo(explanation.text)
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Include decided items.")
+@click.pass_obj
+def reviews(settings: Settings, show_all: bool) -> None:
+    """List the review queue: pairs of profiles the resolver would not decide alone."""
+    with settings.open_hub() as hub:
+        items = hub.reviews(None if show_all else "open")
+        if not items:
+            click.echo("No review items.")
+        for item in items:
+            first, second = item.profile_ids
+            click.echo(f"{item.id}  {item.status.value:<8} {item.grade.value:<9} {first} {second}")
+            click.echo(f"    {item.reason}")

@@ -226,7 +226,16 @@ class Hub:
 
     # --- ingest ----------------------------------------------------------------------
 
-    def _validate(self, item: InteractionInput, prefix: str = "") -> Interaction:
+    def validate(self, item: InteractionInput, prefix: str = "") -> Interaction:
+        """Check ``item`` as :meth:`ingest` would, without storing anything.
+
+        A mapping is validated with the Hub's default region. ``prefix`` is put before
+        field names in errors (``"items[3]."``).
+
+        Raises:
+            InvalidPayloadError: a mapping that does not validate (names the field).
+            InvalidValueError: no identifier, or only placeholder identifiers.
+        """
         if isinstance(item, Interaction):
             interaction = item
         elif isinstance(item, Mapping):
@@ -297,7 +306,7 @@ class Hub:
             InvalidValueError: the interaction has no identifier.
             StoreError: the store failed; nothing was written.
         """
-        return self._ingest_alone(self._validate(interaction))
+        return self._ingest_alone(self.validate(interaction))
 
     def ingest_many(
         self, interactions: Iterable[InteractionInput], *, batch_size: int = 500
@@ -324,7 +333,7 @@ class Hub:
             if not raw_batch:
                 break
             batch = [
-                self._validate(item, f"items[{position + n}].") for n, item in enumerate(raw_batch)
+                self.validate(item, f"items[{position + n}].") for n, item in enumerate(raw_batch)
             ]
             position += len(batch)
 
