@@ -4,7 +4,8 @@
 
     OmnichannelError
     ├── InvalidValueError (also ValueError)     bad input: names .field, .value, .reason
-    │   └── InvalidPayloadError                 a raw payload that does not validate
+    │   ├── InvalidPayloadError                 a raw payload that does not validate
+    │   └── resolution.TooManyPairsError        a blocking rule would compare too many pairs
     ├── NotFoundError (also LookupError)        an unknown profile or identifier
     ├── SignatureError                          a webhook failed its authenticity check
     ├── UnknownChannelError (also LookupError)  no adapter registered under that name
