@@ -12,6 +12,7 @@ Every :class:`~omnichannel.OmnichannelError` a command raises is printed as
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import shlex
@@ -28,8 +29,9 @@ from click.termui import progressbar
 
 from omnichannel._errors import NotFoundError, OmnichannelError
 from omnichannel._hub import DEFAULT_DATABASE_URL, Hub, IngestSummary, parse_identifier
-from omnichannel._importer import ColumnMapping, import_file
+from omnichannel._importer import ColumnMapping, import_file, read_rows
 from omnichannel._model import Interaction, OrderRefPart, Profile
+from omnichannel.resolution import dedupe, explain_score
 
 __all__ = [
     "SAMPLE_REGION",
@@ -424,3 +426,60 @@ def reviews(settings: Settings, show_all: bool) -> None:
             first, second = item.profile_ids
             click.echo(f"{item.id}  {item.status.value:<8} {item.grade.value:<9} {first} {second}")
             click.echo(f"    {item.reason}")
+
+
+@main.command("dedupe")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="Where to write one row per record: id, cluster id, reason.",
+)
+@click.option("--id-column", help="The column holding each record's id (default: row number).")
+@click.option("--seed", default=0, show_default=True, help="Seed for training (deterministic).")
+def dedupe_command(path: Path, output: Path, id_column: str | None, seed: int) -> None:
+    """Find the records of a CRM export (CSV) that are one person.
+
+    Comparisons are inferred from the column names (first_name, surname, date_of_birth,
+    email, phone, address, postcode ...) and trained on the file itself, without labels.
+    The output has one row per record with its cluster id (records alone get their own)
+    and the reason: the strongest link that put it in its cluster.
+    """
+    records = [row for _, row in read_rows(path, "csv")]
+    if not records:
+        raise click.ClickException(f"{path} has no rows")
+    result = dedupe(records, id_field=id_column, seed=seed)
+    ids = (
+        [str(r[id_column]) for r in records] if id_column else [str(n) for n in range(len(records))]
+    )
+    cluster_of: dict[str, str] = {}
+    reason_of: dict[str, str] = {}
+    for cluster in result.clusters:
+        label = cluster.ids[0]
+        for pair in sorted(cluster.pairs, key=lambda p: -p.score.probability):
+            for member in (pair.first_id, pair.second_id):
+                reason_of.setdefault(member, explain_score(pair.score))
+        for member in cluster.ids:
+            cluster_of[member] = label
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record_id", "cluster_id", "cluster_size", "reason"])
+        sizes = {c.ids[0]: len(c.ids) for c in result.clusters}
+        for record_id in ids:
+            label = cluster_of.get(record_id, record_id)
+            reason = reason_of.get(record_id, "no other record scored above the link threshold")
+            writer.writerow([record_id, label, sizes.get(label, 1), reason])
+    if len(records) < 500:
+        click.echo(
+            f"note: {len(records)} records give the unsupervised training little to learn "
+            "from; links are conservative on small files",
+            err=True,
+        )
+    duplicates = sum(len(c.ids) - 1 for c in result.clusters)
+    click.echo(
+        f"{len(records)} records: {len(result.clusters)} clusters of the same person "
+        f"({duplicates} duplicates), {len(result.review)} pairs to review; "
+        f"{result.candidate_pairs} candidate pairs scored. Wrote {output}."
+    )
