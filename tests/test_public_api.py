@@ -148,7 +148,20 @@ EXPECTED = {
         "optional",
         "require",
     ],
-    "omnichannel.testing": ["AdapterConformance", "StoreConformance", "make_interaction"],
+    "omnichannel.testing": [
+        "AdapterConformance",
+        "GroundTruth",
+        "Metrics",
+        "NoiseSettings",
+        "Person",
+        "PhoneTenure",
+        "StoreConformance",
+        "SyntheticDataset",
+        "generate",
+        "make_interaction",
+        "pair_metrics",
+        "records",
+    ],
 }
 
 
