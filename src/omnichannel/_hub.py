@@ -48,6 +48,7 @@ from omnichannel.resolution._explain import (
     explain_profile,
 )
 from omnichannel.resolution._policy import MergePolicy, Strength
+from omnichannel.resolution._scoring import Settings
 from omnichannel.storage._protocol import Store, Transaction
 from omnichannel.storage._sql import SQLStore
 
@@ -164,6 +165,13 @@ class Hub:
             is retried before :class:`~omnichannel.StoreConflictError` is raised.
         policy: the merge policy (:class:`~omnichannel.resolution.MergePolicy`); the
             defaults are safe.
+        matching: probabilistic matching settings (:class:`~omnichannel.resolution.Settings`,
+            e.g. trained with :func:`~omnichannel.resolution.train` on your CRM export).
+            With them, an interaction no identifier attributes is scored against the
+            profiles sharing a blocking key: at or above ``link_threshold`` it joins the
+            best one (the evidence goes into its ``metadata["resolution"]``); between the
+            thresholds a ``possible`` review item is raised. Trait names must match the
+            settings' fields; ``email`` and ``phone`` come from the identifiers.
 
     Example::
 
@@ -184,6 +192,7 @@ class Hub:
         default_region: str | None = None,
         max_attempts: int = 20,
         policy: MergePolicy | None = None,
+        matching: Settings | None = None,
     ) -> None:
         if not isinstance(workspace, str) or not _WORKSPACE_RE.match(workspace):
             raise InvalidValueError(
@@ -204,7 +213,7 @@ class Hub:
             store = SQLStore(store if "://" in store else f"sqlite:///{store}")
         self.store: Store = store
         self._context = {"default_region": self.default_region}
-        self.resolver = Resolver(policy)
+        self.resolver = Resolver(policy, matching)
 
     # --- lifecycle -------------------------------------------------------------------
 

@@ -40,10 +40,11 @@ def test_fixture_is_a_version_1_database(tmp_path: Path) -> None:
 def test_version_1_is_upgraded_in_place_keeping_data(tmp_path: Path) -> None:
     path = _v1_database(tmp_path)
     store = SQLStore(f"sqlite:///{path}")
-    assert store.schema_version == SCHEMA_VERSION == 3
+    assert store.schema_version == SCHEMA_VERSION == 4
     assert "omnichannel_interactions_origin" in _indexes(store.engine)  # version 2
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"omnichannel_reviews", "omnichannel_apart", "omnichannel_sharers"} <= tables  # 3
+    assert "omnichannel_blocking" in tables  # 4
     hub = Hub(store)
     profile = hub.find(Identifier.email("jan@example.com"))
     assert profile is not None
@@ -79,7 +80,7 @@ def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix
     Hub(store).ingest(make_interaction("m1", Identifier.phone("+48601234567")))
     with postgres_engine.begin() as conn:  # turn it back into a version 1 schema
         conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_origin"')
-        for table in ("reviews", "apart", "sharers"):
+        for table in ("reviews", "apart", "sharers", "blocking"):
             conn.exec_driver_sql(f'DROP TABLE "{table_prefix}{table}"')
         conn.exec_driver_sql(f"UPDATE {table_prefix}meta SET value = '1'")
     upgraded = SQLStore(postgres_engine, table_prefix=table_prefix)

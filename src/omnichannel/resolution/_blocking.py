@@ -146,6 +146,18 @@ class BlockingRule:
     def _codes(self, ctx: _Context) -> set[int]:
         raise NotImplementedError
 
+    def record_keys(self, record: Mapping[str, object]) -> frozenset[str]:
+        """The keys one record is filed under, so that candidates for a new record can be
+        found in a store (online matching): two records are candidates when they share a
+        key. Records missing a rule's field get no key from it.
+
+        Raises:
+            InvalidValueError: the rule cannot select candidates on its own (``Not``).
+        """
+        raise InvalidValueError(
+            "blocking", repr(self), "cannot select candidates online", mask=False
+        )
+
 
 class BlockOn(BlockingRule):
     """Pairs of records whose normalized values are equal on every one of ``keys``."""
@@ -162,6 +174,13 @@ class BlockOn(BlockingRule):
 
     def __repr__(self) -> str:
         return f"block_on({', '.join(map(repr, self.keys))})"
+
+    def record_keys(self, record: Mapping[str, object]) -> frozenset[str]:
+        """``fields=values`` of the record, folded; none when a field is missing."""
+        values = [fold_text(record.get(key)) for key in self.keys]
+        if any(value is None for value in values):
+            return frozenset()
+        return frozenset({"+".join(self.keys) + "=" + "|".join(v or "" for v in values)})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, BlockOn) and other.keys == self.keys
@@ -281,6 +300,10 @@ class Or(BlockingRule):
         """The rules this one is the union of."""
         return self.rules
 
+    def record_keys(self, record: Mapping[str, object]) -> frozenset[str]:
+        """The union of the rules' keys."""
+        return frozenset().union(*(rule.record_keys(record) for rule in self.rules))
+
     def __repr__(self) -> str:
         return f"Or({', '.join(map(repr, self.rules))})"
 
@@ -322,6 +345,19 @@ class And(BlockingRule):
     def fields(self) -> frozenset[str]:
         """The record keys the rule reads."""
         return frozenset().union(*(r.fields for r in self.rules))
+
+    def record_keys(self, record: Mapping[str, object]) -> frozenset[str]:
+        """Every combination of one key per generating rule (``Not`` parts filter only
+        in batch: online they are left to scoring)."""
+        combined: set[str] = {""}
+        for rule in self.rules:
+            if not rule.generates:
+                continue
+            keys = rule.record_keys(record)
+            if not keys:
+                return frozenset()
+            combined = {f"{a}&{b}" if a else b for a in combined for b in keys}
+        return frozenset(combined)
 
     def __repr__(self) -> str:
         return f"And({', '.join(map(repr, self.rules))})"

@@ -23,11 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from pydantic import JsonValue
+
 from omnichannel._errors import InvalidValueError, StoreConflictError
 from omnichannel._model import (
     FieldContribution,
     Grade,
     Identifier,
+    IdentifierKind,
     IngestOutcome,
     IngestResult,
     Interaction,
@@ -38,16 +41,20 @@ from omnichannel._model import (
     ReviewStatus,
 )
 from omnichannel.resolution._policy import MergePolicy, Strength, names_conflict
+from omnichannel.resolution._scoring import PairScore, Settings, explain_score, score
 from omnichannel.storage._protocol import MatchKey, Transaction
 
 __all__ = [
     "RULE_MANUAL",
+    "RULE_PROBABILISTIC",
     "RULE_REVIEW_ACCEPTED",
     "RULE_SHARED_IDENTIFIER",
     "Resolver",
     "combine_profiles",
+    "interaction_record",
     "merge_profiles",
     "observe",
+    "profile_record",
     "raise_review",
     "resolve_live",
     "unmerge",
@@ -275,6 +282,63 @@ def unmerge(tx: Transaction, merge: Merge, now: datetime) -> tuple[Profile, Prof
     return holder, restored
 
 
+_NAME_FIELDS = frozenset(
+    {"first_name", "given_name", "last_name", "surname", "name", "display_name", "full_name"}
+)
+
+
+def _corroborated(result: PairScore) -> bool:
+    """A link needs evidence beyond the name: namesakes share names and nothing else."""
+    return any(c.weight > 0 and c.field not in _NAME_FIELDS for c in result.contributions)
+
+
+RULE_PROBABILISTIC = "probabilistic"
+"""Link rule: no identifier decided; names, dates and addresses scored above the threshold."""
+_MAX_CANDIDATES = 50
+
+
+def _first(entries: Iterable[Identifier], kind: IdentifierKind) -> str | None:
+    return next((i.value for i in entries if i.kind is kind), None)
+
+
+def interaction_record(interaction: Interaction) -> dict[str, object]:
+    """The record probabilistic matching reads from an interaction: its traits, plus its
+    first email and phone as ``email`` and ``phone``."""
+    record: dict[str, object] = dict(interaction.traits)
+    for kind in (IdentifierKind.EMAIL, IdentifierKind.PHONE):
+        value = _first(interaction.identifiers, kind)
+        if value is not None:
+            record.setdefault(kind.value, value)
+    return record
+
+
+def profile_record(profile: Profile) -> dict[str, object]:
+    """The record probabilistic matching reads from a profile (traits, first email, phone)."""
+    record: dict[str, object] = dict(profile.traits)
+    identifiers = [entry.identifier for entry in profile.identifiers]
+    for kind in (IdentifierKind.EMAIL, IdentifierKind.PHONE):
+        value = _first(identifiers, kind)
+        if value is not None:
+            record.setdefault(kind.value, value)
+    return record
+
+
+def _with_evidence(interaction: Interaction, profile_id: str, result: PairScore) -> Interaction:
+    """The interaction carrying, in ``metadata["resolution"]``, why it joined the profile."""
+    evidence: dict[str, JsonValue] = {
+        "rule": RULE_PROBABILISTIC,
+        "profile_id": profile_id,
+        "score": result.probability,
+        "contributions": [
+            {"field": c.field, "level": c.level, "weight": c.weight} for c in result.contributions
+        ],
+        "explanation": explain_score(result),
+    }
+    return interaction.model_copy(
+        update={"metadata": {**interaction.metadata, "resolution": evidence}}
+    )
+
+
 def _describe(identifier: Identifier) -> str:
     if identifier.namespace:
         return f"{identifier.namespace} {identifier.kind.value}"
@@ -319,8 +383,34 @@ def raise_review(
 class Resolver:
     """Applies a :class:`~omnichannel.resolution.MergePolicy` to each interaction."""
 
-    def __init__(self, policy: MergePolicy | None = None) -> None:
+    def __init__(self, policy: MergePolicy | None = None, matching: Settings | None = None) -> None:
         self.policy = policy or MergePolicy()
+        self.matching = matching
+
+    def _match(
+        self, tx: Transaction, workspace: str, interaction: Interaction
+    ) -> tuple[Profile, PairScore] | None:
+        """The best-scoring candidate profile for an interaction no identifier decided."""
+        assert self.matching is not None
+        record = interaction_record(interaction)
+        keys = self.matching.blocking.record_keys(record)
+        if not keys:
+            return None
+        best: tuple[Profile, PairScore] | None = None
+        seen: set[str] = set()
+        for pid in tx.candidates(workspace, keys, limit=_MAX_CANDIDATES):
+            profile = resolve_live(tx, workspace, pid)
+            if profile is None or profile.id in seen:
+                continue
+            seen.add(profile.id)
+            if names_conflict(
+                interaction.traits, profile.traits, self.policy.shared_name_similarity
+            ):
+                continue  # a household or a namesake: different given names, never linked
+            result = score(record, profile_record(profile), self.matching)
+            if best is None or result.probability > best[1].probability:
+                best = (profile, result)
+        return best
 
     def _exceeds(self, profile: Profile, extra: Iterable[Identifier]) -> list[Identifier]:
         """The identifiers of ``extra`` that would break a per-profile limit."""
@@ -451,6 +541,21 @@ class Resolver:
                 target = best
 
         outcome = IngestOutcome.MERGED if merged_ids else IngestOutcome.ATTACHED
+        possible: tuple[Profile, PairScore] | None = None
+        if target is None and self.matching is not None and not newly_shared:
+            found = self._match(tx, workspace, interaction)
+            if (
+                found is not None
+                and found[1].probability >= self.matching.link_threshold
+                and _corroborated(found[1])
+            ):
+                locked = tx.get_profile(workspace, found[0].id, lock=True)
+                if locked is None or not locked.is_live:
+                    raise StoreConflictError("a candidate profile changed; retry")
+                target = locked
+                interaction = _with_evidence(interaction, target.id, found[1])
+            elif found is not None and found[1].probability >= self.matching.review_threshold:
+                possible = found
         if target is None:
             target = Profile(workspace=workspace, created_at=now, updated_at=now)
             outcome = IngestOutcome.CREATED
@@ -478,6 +583,24 @@ class Resolver:
         seen_here.extend(ident for ident, _ in newly_shared)
         target = observe(target, interaction, now, identifiers=seen_here)
         tx.put_profile(target, claim=[i.match for i in joining])
+        if self.matching is not None:
+            keys = self.matching.blocking.record_keys(profile_record(target))
+            tx.set_blocking_keys(workspace, target.id, keys)
+        if possible is not None:
+            candidate, result = possible
+            review = raise_review(
+                tx,
+                workspace,
+                Grade.POSSIBLE,
+                candidate.id,
+                target.id,
+                explain_score(result),
+                now,
+                interaction_id=interaction.id,
+                score=result.probability,
+                contributions=result.contributions,
+            )
+            reviews.extend([review] if review else [])
         for ident, owner in newly_shared:
             if owner == target.id:
                 continue

@@ -32,6 +32,8 @@ class _Data:
         self.reviews: dict[str, ReviewItem] = {}
         self.apart: set[tuple[str, str, str]] = set()
         self.sharers: dict[tuple[str, MatchKey], list[str]] = {}
+        self.blocking: dict[tuple[str, str], set[str]] = {}  # (ws, key) -> profile ids
+        self.blocking_of: dict[tuple[str, str], frozenset[str]] = {}  # (ws, profile) -> keys
 
 
 class _MemoryTransaction:
@@ -248,6 +250,26 @@ class _MemoryTransaction:
 
     def sharers(self, workspace: str, match: MatchKey) -> list[str]:
         return list(self._d.sharers.get((workspace, match), []))
+
+    def _file(self, workspace: str, profile_id: str, keys: frozenset[str]) -> None:
+        old = self._d.blocking_of.get((workspace, profile_id), frozenset())
+        for key in old - keys:
+            self._d.blocking[(workspace, key)].discard(profile_id)
+        for key in keys - old:
+            self._d.blocking.setdefault((workspace, key), set()).add(profile_id)
+        self._d.blocking_of[(workspace, profile_id)] = keys
+
+    def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
+        self._writable()
+        previous = self._d.blocking_of.get((workspace, profile_id), frozenset())
+        self._file(workspace, profile_id, frozenset(keys))
+        self.undo.append(lambda: self._file(workspace, profile_id, previous))
+
+    def candidates(self, workspace: str, keys: Collection[str], *, limit: int) -> list[str]:
+        found: set[str] = set()
+        for key in keys:
+            found |= self._d.blocking.get((workspace, key), set())
+        return sorted(found)[:limit]
 
     def timeline(
         self,

@@ -135,6 +135,15 @@ class Transaction(Protocol):
     def sharers(self, workspace: str, match: MatchKey) -> list[str]:
         """Profiles recorded as sharing ``match``, in the order they were recorded."""
 
+    def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
+        """Replace the blocking keys ``profile_id`` is filed under (online matching)."""
+
+    def candidates(self, workspace: str, keys: Collection[str], *, limit: int) -> list[str]:
+        """Up to ``limit`` distinct profile ids filed under any of ``keys``, sorted.
+
+        Ids may belong to merged profiles; the caller follows them to the survivor.
+        """
+
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
         """Return the merges in which ``profile_id`` survived or was absorbed, oldest first."""
 

@@ -25,11 +25,12 @@ from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this release writes and reads.
 
 History: 1, the first schema; 2 adds the index of interactions by origin profile (what an
-unmerge walks); 3 adds review items, pairs recorded apart, and shared identifiers.
+unmerge walks); 3 adds review items, pairs recorded apart, and shared identifiers; 4 adds
+the blocking keys of online probabilistic matching.
 """
 
 _ID = 64
@@ -131,7 +132,16 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("profile_id", sa.String(_ID), primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
+    blocking = sa.Table(
+        name("blocking"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("key", sa.String(512), primary_key=True),
+        sa.Column("profile_id", sa.String(_ID), primary_key=True),
+        sa.Index(name("blocking_profile"), "workspace", "profile_id"),
+    )
     return {
+        "blocking": blocking,
         "meta": meta,
         "profiles": profiles,
         "identifiers": identifiers,
@@ -156,9 +166,14 @@ def _migrate_2_to_3(conn: Connection, tables: dict[str, sa.Table], prefix: str) 
         tables[name].create(conn, checkfirst=True)
 
 
+def _migrate_3_to_4(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
+    tables["blocking"].create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection, dict[str, sa.Table], str], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
 }
 """``version -> step`` upgrading a schema of that version to the next, in place."""
 
@@ -250,6 +265,21 @@ class _Statements:
             .order_by(sh.c.seq, sh.c.profile_id)
         )
         self.insert_sharer = sh.insert()
+        bl = t["blocking"]
+        self.blocking_of = sa.select(bl.c.key).where(
+            bl.c.workspace == b("ws"), bl.c.profile_id == b("pid")
+        )
+        self.unfile = bl.delete().where(
+            bl.c.workspace == b("ws"), bl.c.profile_id == b("pid"), bl.c.key == b("k")
+        )
+        self.file = bl.insert()
+        self.candidates = (
+            sa.select(bl.c.profile_id)
+            .where(bl.c.workspace == b("ws"), bl.c.key.in_(b("keys", expanding=True)))
+            .distinct()
+            .order_by(bl.c.profile_id)
+            .limit(b("lim"))
+        )
         self.move_from_origins = (
             x.update()
             .where(
@@ -505,6 +535,25 @@ class _SQLTransaction:
         kind, namespace, key = match
         rows = self._c.execute(
             self._q.sharers, {"ws": workspace, "kind": kind, "ns": namespace, "k": key}
+        )
+        return [profile_id for (profile_id,) in rows]
+
+    def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
+        self._writable()
+        params = {"ws": workspace, "pid": profile_id}
+        old = {key for (key,) in self._c.execute(self._q.blocking_of, params)}
+        new = set(keys)
+        for key in old - new:
+            self._c.execute(self._q.unfile, {**params, "k": key})
+        rows = [{"workspace": workspace, "key": k, "profile_id": profile_id} for k in new - old]
+        if rows:
+            self._c.execute(self._q.file, rows)
+
+    def candidates(self, workspace: str, keys: Collection[str], *, limit: int) -> list[str]:
+        if not keys:
+            return []
+        rows = self._c.execute(
+            self._q.candidates, {"ws": workspace, "keys": list(keys), "lim": limit}
         )
         return [profile_id for (profile_id,) in rows]
 

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -592,3 +593,63 @@ class StoreConformance:
             found = hub.find(ident)
             state.append(None if found is None else found.id)
         return state
+
+    # --- online probabilistic matching ---------------------------------------------------
+
+    def test_weak_evidence_links_when_no_identifier_decides(self, store: Store) -> None:
+        hub = Hub(store, matching=_matching_settings())
+        first = hub.ingest(make_interaction("a", EMAIL, traits=LUKASZ))
+        again = hub.ingest(
+            make_interaction("b", PHONE, minutes=1, traits={**LUKASZ, "first_name": "Lukasz"})
+        )
+        assert again.outcome is IngestOutcome.ATTACHED
+        assert again.profile_id == first.profile_id
+        (stored,) = [i for i in hub.history(first.profile_id) if i.source_id == "b"]
+        evidence = stored.metadata["resolution"]
+        assert isinstance(evidence, dict)
+        assert evidence["rule"] == "probabilistic"
+        assert isinstance(evidence["score"], float)
+        assert evidence["score"] >= 0.9
+        assert "surname exact" in str(evidence["explanation"])
+        # the phone it brought now resolves deterministically
+        found = hub.find(PHONE)
+        assert found is not None
+        assert found.id == first.profile_id
+
+    def test_households_and_namesakes_are_never_linked(self, store: Store) -> None:
+        hub = Hub(store, matching=_matching_settings())
+        jan = hub.ingest(make_interaction("a", EMAIL, traits=LUKASZ))
+        sister = {**LUKASZ, "first_name": "Anna", "date_of_birth": "1990-01-01"}
+        anna = hub.ingest(make_interaction("b", PHONE, minutes=1, traits=sister))
+        assert anna.outcome is IngestOutcome.CREATED  # same address, another given name
+        assert anna.profile_id != jan.profile_id
+        namesake = {"first_name": "Łukasz", "surname": "Wójcik"}  # a name and nothing else
+        other = hub.ingest(make_interaction("c", OTHER, minutes=2, traits=namesake))
+        assert other.profile_id != jan.profile_id
+        (review,) = [r for r in hub.reviews() if r.grade is Grade.POSSIBLE]
+        assert set(review.profile_ids) == {jan.profile_id, other.profile_id}
+        assert review.score is not None
+        assert review.contributions
+        hub.reject(review.id)
+        again = hub.ingest(make_interaction("d", Identifier.phone("+48604567890"), traits=namesake))
+        assert again.profile_id != jan.profile_id
+
+
+LUKASZ = {
+    "first_name": "Łukasz",
+    "surname": "Wójcik",
+    "date_of_birth": "1985-03-12",
+    "postcode": "00-950",
+    "city": "Warszawa",
+    "address": "ul. Długa 12",
+}
+
+
+@functools.cache
+def _matching_settings() -> Any:
+    """Settings trained (EM, no labels) on a synthetic CRM export."""
+    from omnichannel.resolution import infer_settings, train
+    from omnichannel.testing._generator import generate, records
+
+    rows = [{k: v for k, v in r.items() if k != "truth"} for r in records(generate(400, seed=3))]
+    return train(rows, infer_settings(rows), seed=0)
