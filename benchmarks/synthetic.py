@@ -23,19 +23,30 @@ from pathlib import Path
 
 from omnichannel import Hub, Interaction, InvalidValueError
 from omnichannel.storage import SQLStore
-from omnichannel.testing import generate, pair_metrics
+from omnichannel.resolution import infer_settings, train
+from omnichannel.testing import generate, pair_metrics, records
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--matching",
+        action="store_true",
+        help="train probabilistic matching (EM, no labels) on the set's CRM export view "
+        "and let the Hub use it online",
+    )
     args = parser.parse_args()
     print("command:", " ".join([os.path.basename(sys.executable), *sys.argv]))
     dataset = generate(args.customers, seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLStore(f"sqlite:///{Path(tmp) / 'synthetic.db'}")
-        hub = Hub(store)
+        matching = None
+        if args.matching:
+            rows = [{k: v for k, v in r.items() if k != "truth"} for r in records(dataset)]
+            matching = train(rows, infer_settings(rows), seed=args.seed)
+        hub = Hub(store, matching=matching)
         started = time.perf_counter()
         summary = hub.ingest_many(
             (item for item in dataset.interactions if _has_usable_identifier(hub, item)),
