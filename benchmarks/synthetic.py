@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from omnichannel import Hub, Interaction, InvalidValueError
-from omnichannel.storage import SQLStore
 from omnichannel.resolution import infer_settings, train
+from omnichannel.storage import SQLStore
 from omnichannel.testing import generate, pair_metrics, records
 
 
