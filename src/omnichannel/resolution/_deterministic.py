@@ -448,7 +448,7 @@ class Resolver:
             # personal identifier it is only recorded.
             strong, roles = roles, []
         owners = tx.owners(workspace, [i.match for i in strong])
-        shared = {i.match: tx.sharers(workspace, i.match) for i in strong if i.match in owners}
+        shared = tx.sharers(workspace, list(owners))
         candidates = set(owners.values())
         for sharers in shared.values():
             candidates.update(sharers)

@@ -248,8 +248,9 @@ class _MemoryTransaction:
         sharers.append(profile_id)
         self.undo.append(lambda: sharers.remove(profile_id))
 
-    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
-        return list(self._d.sharers.get((workspace, match), []))
+    def sharers(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, list[str]]:
+        found = {match: self._d.sharers.get((workspace, match)) for match in matches}
+        return {match: list(ids) for match, ids in found.items() if ids}
 
     def _file(self, workspace: str, profile_id: str, keys: frozenset[str]) -> None:
         old = self._d.blocking_of.get((workspace, profile_id), frozenset())

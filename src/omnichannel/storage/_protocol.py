@@ -132,8 +132,10 @@ class Transaction(Protocol):
     def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
         """Record that ``profile_id`` uses the shared identifier ``match`` (idempotent)."""
 
-    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
-        """Profiles recorded as sharing ``match``, in the order they were recorded."""
+    def sharers(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, list[str]]:
+        """For each of ``matches`` recorded as shared, the profiles sharing it, in the order
+        they were recorded (one lookup for all: this runs on every ingest). Matches nobody
+        shares are absent."""
 
     def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
         """Replace the blocking keys ``profile_id`` is filed under (online matching)."""

@@ -255,12 +255,10 @@ class _Statements:
         )
         self.insert_apart = a.insert()
         self.sharers = (
-            sa.select(sh.c.profile_id)
+            sa.select(sh.c.kind, sh.c.namespace, sh.c.key, sh.c.profile_id)
             .where(
                 sh.c.workspace == b("ws"),
-                sh.c.kind == b("kind"),
-                sh.c.namespace == b("ns"),
-                sh.c.key == b("k"),
+                sa.tuple_(sh.c.kind, sh.c.namespace, sh.c.key).in_(b("keys", expanding=True)),
             )
             .order_by(sh.c.seq, sh.c.profile_id)
         )
@@ -516,7 +514,7 @@ class _SQLTransaction:
 
     def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
         self._writable()
-        existing = self.sharers(workspace, match)
+        existing = self.sharers(workspace, [match]).get(match, [])
         if profile_id not in existing:
             kind, namespace, key = match
             self._c.execute(
@@ -531,12 +529,16 @@ class _SQLTransaction:
                 },
             )
 
-    def sharers(self, workspace: str, match: MatchKey) -> list[str]:
-        kind, namespace, key = match
-        rows = self._c.execute(
-            self._q.sharers, {"ws": workspace, "kind": kind, "ns": namespace, "k": key}
-        )
-        return [profile_id for (profile_id,) in rows]
+    def sharers(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, list[str]]:
+        wanted = list(dict.fromkeys(matches))
+        found: dict[MatchKey, list[str]] = {}
+        for start in range(0, len(wanted), 200):
+            rows = self._c.execute(
+                self._q.sharers, {"ws": workspace, "keys": wanted[start : start + 200]}
+            )
+            for kind, namespace, key, profile_id in rows:
+                found.setdefault((kind, namespace, key), []).append(profile_id)
+        return found
 
     def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
         self._writable()

@@ -308,7 +308,7 @@ class StoreConformance:
             assert tx.merges("default", profile.id) == []
             assert tx.reviews("default") == []
             assert not tx.is_apart("default", other.id, profile.id)
-            assert tx.sharers("default", PHONE.match) == []
+            assert tx.sharers("default", [PHONE.match]) == {}
             assert [i.source_id for i in tx.timeline("default", other.id, limit=10)] == ["keep"]
             assert tx.timeline("default", profile.id, limit=10) == []
 
@@ -352,8 +352,8 @@ class StoreConformance:
             assert tx.is_apart("default", "p1", "p2")
             assert tx.is_apart("default", "p2", "p1")
             assert not tx.is_apart("other", "p1", "p2")
-            assert tx.sharers("default", PHONE.match) == ["p1", "p2"]
-            assert tx.sharers("default", EMAIL.match) == []
+            assert tx.sharers("default", [PHONE.match]) == {PHONE.match: ["p1", "p2"]}
+            assert tx.sharers("default", [EMAIL.match]) == {}
 
     def test_readonly_transaction_refuses_writes(self, store: Store) -> None:
         with pytest.raises(StoreError), store.transaction(readonly=True) as tx:
