@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from pydantic import BaseModel, ValidationError
 
@@ -44,6 +45,13 @@ from omnichannel.channels._store import (
 )
 from omnichannel.storage import MemoryStore
 from omnichannel.testing import AdapterConformance
+from tests.channels._schema_checks import (
+    check_documents_agree,
+    closed_objects,
+    patterns,
+    string_constants,
+    walk,
+)
 
 SCHEMA_PATH = Path(__file__).parents[2] / "src" / "omnichannel" / "channels" / "store.schema.json"
 HEADER = "X-Store-Signature"
@@ -746,57 +754,15 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
-def _walk(node: Any) -> list[dict[str, Any]]:
-    """Every schema object nested in ``node``."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(_walk(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_walk(value))
-    return found
-
-
-def _closed_objects(*schemas: dict[str, Any]) -> set[tuple[frozenset[str], frozenset[str]]]:
-    """(properties, required) of every object schema that refuses unknown fields."""
-    return {
-        (frozenset(node.get("properties", {})), frozenset(node.get("required", [])))
-        for schema in schemas
-        for node in _walk(schema)
-        if node.get("additionalProperties") is False
-    }
-
-
-def _patterns(*schemas: dict[str, Any]) -> set[str]:
-    return {
-        node["pattern"]
-        for schema in schemas
-        for node in _walk(schema)
-        if isinstance(node.get("pattern"), str)
-    }
-
-
-def _string_constants(*schemas: dict[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for schema in schemas:
-        for node in _walk(schema):
-            if isinstance(node.get("const"), str):
-                found.add(node["const"])
-            found.update(v for v in node.get("enum", []) if isinstance(v, str))
-    return found
-
-
 def test_schema_is_a_draft_2020_12_schema_whose_refs_resolve() -> None:
     schema = _schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == "urn:omnichannel:schema:store:1"
-    refs = {node["$ref"] for node in _walk(schema) if "$ref" in node}
+    refs = {node["$ref"] for node in walk(schema) if "$ref" in node}
     defs = set(schema["$defs"])
     # Every definition is used, except the render output's, which stands alone.
     assert refs == {f"#/$defs/{name}" for name in defs - {"notification_document"}}
-    for node in _walk(schema):
+    for node in walk(schema):
         if node.get("type") == "object" or "object" in node.get("type", []):
             assert "additionalProperties" in node, node.get("description")
 
@@ -805,14 +771,14 @@ def test_json_schema_method_returns_the_shipped_file() -> None:
     assert StoreAdapter.json_schema() == _schema()
 
 
-def test_schema_and_models_have_the_same_fields_and_patterns() -> None:
+def test_schema_and_models_have_the_same_fields_andpatterns() -> None:
     """Checked without any JSON Schema library: the closed objects of the schema and of
     the models have the same properties and required sets, patterns and constants."""
     schema = _schema()
     generated = (_Document.model_json_schema(), _NotificationDocument.model_json_schema())
-    assert _closed_objects(schema) == _closed_objects(*generated)
-    assert _patterns(schema) == _patterns(*generated)
-    assert _string_constants(schema) == _string_constants(*generated)
+    assert closed_objects(schema) == closed_objects(*generated)
+    assert patterns(schema) == patterns(*generated)
+    assert string_constants(schema) == string_constants(*generated)
     defs = schema["$defs"]
     pairs: dict[str, type[BaseModel]] = {
         "visit": _Visit,
@@ -830,36 +796,14 @@ def test_schema_and_models_have_the_same_fields_and_patterns() -> None:
         assert set(defs[name]["properties"]) == set(model.model_fields), name
         required = {k for k, field in model.model_fields.items() if field.is_required()}
         assert set(defs[name].get("required", [])) == required, name
-    assert set(_PATTERN_REASONS) >= _patterns(schema)  # every pattern's failure is worded
-
-
-def _schema_error_paths(errors: list[Any]) -> set[str]:
-    """The JSON paths of jsonschema errors and of their sub-errors (oneOf, anyOf)."""
-    paths: set[str] = set()
-    for error in errors:
-        paths.add(".".join(str(part) for part in error.absolute_path))
-        paths |= _schema_error_paths(list(error.context or []))
-    return paths
+    assert set(_PATTERN_REASONS) >= patterns(schema)  # every pattern's failure is worded
 
 
 def test_schema_and_models_agree_on_documents() -> None:
-    jsonschema = pytest.importorskip(
-        "jsonschema",
-        reason="jsonschema is not installed: it is no dependency of omnichannel, and only "
-        "this test uses it to run the schema itself over the documents",
-    )
     schema = _schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
-    for name, document in VALID + [(case[0], case[1]) for case in BEYOND_SCHEMA]:
-        assert validator.is_valid(document), name
-    for name, document, field, _ in INVALID:
-        errors = list(validator.iter_errors(document))
-        assert errors, name
-        paths = _schema_error_paths(errors)
-        assert field in paths or field.rpartition(".")[0] in paths, (name, paths)
-        with pytest.raises(ValidationError):
-            _Document.model_validate(document)
+    check_documents_agree(
+        schema, _Document, VALID + [(case[0], case[1]) for case in BEYOND_SCHEMA], INVALID
+    )
     for _, document in VALID:
         _Document.model_validate(document)
     # The render output satisfies the schema's notification_document.

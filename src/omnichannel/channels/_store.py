@@ -64,7 +64,6 @@ from omnichannel._model import (
     OrderRefPart,
     TextPart,
 )
-from omnichannel._normalize import normalize_region
 from omnichannel.channels._base import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_FUTURE_SECONDS,
@@ -282,7 +281,7 @@ class StoreAdapter(BaseAdapter):
         super().__init__(
             max_body_bytes=max_body_bytes,
             max_future_seconds=max_future_seconds,
-            default_region=normalize_region(default_region, field="default_region"),
+            default_region=default_region,
         )
         self.customer_system = check_system(customer_system, "customer_system")
         self.replay_window_seconds = check_replay_window(replay_window_seconds)
