@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -50,13 +50,17 @@ else:  # pragma: no cover - depends on the interpreter
 
 
 __all__ = [
+    "ANY",
     "Channel",
+    "Consent",
     "ContactCardPart",
     "ContentPart",
     "Conversation",
     "ConversationStatus",
     "CustomPart",
     "Direction",
+    "Event",
+    "EventType",
     "FieldContribution",
     "Grade",
     "Identifier",
@@ -71,10 +75,12 @@ __all__ = [
     "OrderRefPart",
     "Profile",
     "ProfileIdentifier",
+    "Purpose",
     "ReviewItem",
     "ReviewStatus",
     "TextPart",
     "TimelinePage",
+    "clean_topics",
     "new_id",
     "utc",
 ]
@@ -435,6 +441,9 @@ class Interaction(BaseModel):
         content: text, media, location, contact cards, order references, custom parts.
         reply_to: the ``source_id`` of the interaction this one answers.
         conversation_key: a channel's own thread or conversation id.
+        conversation_id: the omnichannel conversation it belongs to. The Hub sets it on
+            ingest; pass one to file the interaction in that conversation (a CRM ticket),
+            which is created if it does not exist.
         topics: topic labels.
         agent: who handled it on the business side.
         metadata: any other JSON values.
@@ -454,9 +463,15 @@ class Interaction(BaseModel):
     content: tuple[ContentPart, ...] = ()
     reply_to: str | None = None
     conversation_key: str | None = None
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=64)
     topics: tuple[str, ...] = ()
     agent: str | None = None
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("topics", mode="after")
+    @classmethod
+    def _clean_topics(cls, topics: tuple[str, ...]) -> tuple[str, ...]:
+        return clean_topics(topics)
 
     @property
     def idempotency_key(self) -> str:
@@ -558,10 +573,26 @@ class ConversationStatus(StrEnum):
 
 
 class Conversation(BaseModel):
-    """A thread of interactions with one customer, possibly across channels."""
+    """A thread of interactions with one customer, possibly across channels.
+
+    Attributes:
+        id: the conversation id.
+        workspace: the tenant.
+        profile_id: the customer (after merges, the survivor).
+        status: open or closed.
+        channels: the channels it went through, in the order first used.
+        topics: topic labels of its interactions and those set by hand.
+        assignee: who on the business side owns it.
+        opened_at: its first interaction.
+        last_activity_at: its latest interaction.
+        first_inbound_at: the customer's first interaction in it.
+        first_response_at: the business's first outbound interaction after that.
+        closed_at: when it was closed (None while open).
+        interaction_count: how many interactions it holds.
+    """
 
     model_config = _FROZEN
-    id: str = Field(default_factory=new_id)
+    id: str = Field(default_factory=new_id, min_length=1, max_length=64)
     workspace: str = "default"
     profile_id: str
     status: ConversationStatus = ConversationStatus.OPEN
@@ -570,6 +601,40 @@ class Conversation(BaseModel):
     assignee: str | None = None
     opened_at: UTCDatetime
     last_activity_at: UTCDatetime
+    first_inbound_at: UTCDatetime | None = None
+    first_response_at: UTCDatetime | None = None
+    closed_at: UTCDatetime | None = None
+    interaction_count: int = Field(default=0, ge=0)
+
+    @field_validator("topics", mode="after")
+    @classmethod
+    def _clean_topics(cls, topics: tuple[str, ...]) -> tuple[str, ...]:
+        return clean_topics(topics)
+
+    @property
+    def first_channel(self) -> str | None:
+        """The channel it started on."""
+        return self.channels[0] if self.channels else None
+
+    @property
+    def is_open(self) -> bool:
+        """True while the conversation is open."""
+        return self.status is ConversationStatus.OPEN
+
+
+def clean_topics(topics: Iterable[str]) -> tuple[str, ...]:
+    """Topic labels stripped, lowercased, de-duplicated, in first-seen order.
+
+    Raises:
+        ValueError: an empty label or one longer than 64 characters.
+    """
+    cleaned: dict[str, None] = {}
+    for topic in topics:
+        label = " ".join(str(topic).split()).lower()
+        if not label or len(label) > 64:
+            raise ValueError(f"topic {topic!r} must be 1-64 characters")
+        cleaned[label] = None
+    return tuple(cleaned)
 
 
 class Merge(BaseModel):
@@ -679,6 +744,101 @@ class ReviewItem(BaseModel):
     decided_at: UTCDatetime | None = None
 
 
+class Purpose(StrEnum):
+    """Why a business contacts a customer. Any other lowercase slug is allowed."""
+
+    MARKETING = "marketing"
+    """Offers and newsletters: needs the customer's consent by default."""
+    SERVICE = "service"
+    """Replies, order and delivery updates: allowed unless the customer objected."""
+
+
+ANY = "*"
+"""In a :class:`Consent`, ``channel`` or ``purpose`` ``"*"`` covers every channel or purpose."""
+
+
+def _slug_or_any(value: str) -> str:
+    return value if value == ANY else _check_slug(value)
+
+
+class Consent(BaseModel):
+    """One recorded answer of a customer: may we contact them on a channel for a purpose.
+
+    Consents are kept as a history; the newest answer per channel and purpose counts.
+    ``channel`` or ``purpose`` ``"*"`` answers for all of them (an objection to any
+    contact at all).
+
+    Attributes:
+        id: the record id.
+        workspace: the tenant.
+        profile_id: the profile it was recorded on.
+        channel: the channel slug, or ``"*"``.
+        purpose: the purpose slug (see :class:`Purpose`), or ``"*"``.
+        granted: True for consent given, False for consent refused or withdrawn.
+        source: where the answer came from (``"sms-keyword"``, ``"web-form"``, ``"crm"``).
+        recorded_at: when the customer gave it.
+        evidence: what proves it (the message text, a form id, an IP address).
+        interaction_id: the interaction that carried it, if any.
+        covers: the profiles the answer speaks for: the profile and those merged into it
+            when it was recorded. An unmerge gives each person back their own answers.
+    """
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str
+    profile_id: str
+    channel: Annotated[str, AfterValidator(_slug_or_any)]
+    purpose: Annotated[str, AfterValidator(_slug_or_any)]
+    granted: bool
+    source: str = Field(min_length=1, max_length=64)
+    recorded_at: UTCDatetime
+    evidence: dict[str, JsonValue] = Field(default_factory=dict)
+    interaction_id: str | None = None
+    covers: tuple[str, ...] = ()
+
+
+class EventType(StrEnum):
+    """What an :class:`Event` reports."""
+
+    INTERACTION_INGESTED = "interaction.ingested"
+    PROFILE_CREATED = "profile.created"
+    PROFILE_MERGED = "profile.merged"
+    PROFILE_UNMERGED = "profile.unmerged"
+    PROFILE_FORGOTTEN = "profile.forgotten"
+    REVIEW_CREATED = "review.created"
+    CONSENT_CHANGED = "consent.changed"
+    CONVERSATION_OPENED = "conversation.opened"
+    CONVERSATION_CLOSED = "conversation.closed"
+
+
+class Event(BaseModel):
+    """A change, written to the store's outbox in the transaction that made it.
+
+    Events carry ids and facts, never personal data (no identifier values, no content),
+    so they outlive :meth:`Hub.forget`.
+
+    Attributes:
+        id: the event id (deliveries of one event share it: deduplicate on it).
+        workspace: the tenant.
+        type: what happened.
+        occurred_at: when it was written.
+        profile_id: the profile concerned, if any.
+        data: the ids and facts of the change.
+        seq: the store's sequence number (set when stored; orders events of one store).
+        delivered_at: when :meth:`Hub.drain_events` delivered it (None while pending).
+    """
+
+    model_config = _FROZEN
+    id: str = Field(default_factory=new_id)
+    workspace: str
+    type: EventType
+    occurred_at: UTCDatetime
+    profile_id: str | None = None
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    seq: int | None = None
+    delivered_at: UTCDatetime | None = None
+
+
 class IngestOutcome(StrEnum):
     """What ingesting an interaction did."""
 
@@ -690,6 +850,8 @@ class IngestOutcome(StrEnum):
     """Several profiles owned them; they were merged into one."""
     DUPLICATE = "duplicate"
     """The interaction was already stored (same channel and source id); nothing changed."""
+    SUPPRESSED = "suppressed"
+    """An identifier belongs to a forgotten customer (``Hub.forget``); nothing was stored."""
 
 
 class IngestResult(BaseModel):
@@ -697,8 +859,13 @@ class IngestResult(BaseModel):
 
     model_config = _FROZEN
     profile_id: str
+    """The customer's profile; the empty string when the outcome is ``suppressed``
+    (nothing was stored, no profile is concerned)."""
     interaction_id: str
     outcome: IngestOutcome
+    conversation_id: str | None = None
+    """The conversation the interaction joined or opened (None for kinds that do not
+    converse, such as orders)."""
     merged_ids: tuple[str, ...] = ()
     """Profiles absorbed into ``profile_id`` by this ingest."""
     review_ids: tuple[str, ...] = ()

@@ -40,19 +40,26 @@ def test_fixture_is_a_version_1_database(tmp_path: Path) -> None:
 def test_version_1_is_upgraded_in_place_keeping_data(tmp_path: Path) -> None:
     path = _v1_database(tmp_path)
     store = SQLStore(f"sqlite:///{path}")
-    assert store.schema_version == SCHEMA_VERSION == 4
+    assert store.schema_version == SCHEMA_VERSION == 5
     assert "omnichannel_interactions_origin" in _indexes(store.engine)  # version 2
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"omnichannel_reviews", "omnichannel_apart", "omnichannel_sharers"} <= tables  # 3
     assert "omnichannel_blocking" in tables  # 4
+    version_5 = {"conversations", "consents", "events", "workspaces", "suppressions"}
+    assert {f"omnichannel_{name}" for name in version_5} <= tables
+    assert "omnichannel_interactions_time" in _indexes(store.engine)
     hub = Hub(store)
     profile = hub.find(Identifier.email("jan@example.com"))
     assert profile is not None
     assert profile.display_name == "Jan"
     assert [i.channel for i in hub.timeline(profile.id).items] == ["store", "email", "sms"]
-    # the upgraded database keeps working and resolving
+    # the upgraded database keeps working: resolving, conversations, events, reports
     result = hub.ingest(make_interaction("later", Identifier.phone("+48601234567"), minutes=9))
     assert result.profile_id == profile.id
+    assert result.conversation_id is not None
+    assert hub.conversation(result.conversation_id).interaction_count == 1
+    assert [e.type.value for e in hub.events()][-1] == "interaction.ingested"
+    assert len(list(hub.scan())) == 4
     store.close()
     SQLStore(f"sqlite:///{path}").close()  # a second open finds nothing to do
 
@@ -80,7 +87,21 @@ def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix
     Hub(store).ingest(make_interaction("m1", Identifier.phone("+48601234567")))
     with postgres_engine.begin() as conn:  # turn it back into a version 1 schema
         conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_origin"')
-        for table in ("reviews", "apart", "sharers", "blocking"):
+        conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_time"')
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{table_prefix}interactions" DROP COLUMN conversation_id'
+        )
+        for table in (
+            "reviews",
+            "apart",
+            "sharers",
+            "blocking",
+            "conversations",
+            "consents",
+            "events",
+            "workspaces",
+            "suppressions",
+        ):
             conn.exec_driver_sql(f'DROP TABLE "{table_prefix}{table}"')
         conn.exec_driver_sql(f"UPDATE {table_prefix}meta SET value = '1'")
     upgraded = SQLStore(postgres_engine, table_prefix=table_prefix)
@@ -90,4 +111,9 @@ def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix
         for i in sa.inspect(postgres_engine).get_indexes(f"{table_prefix}interactions")
     }
     assert f"{table_prefix}interactions_origin" in names
-    assert Hub(upgraded).find(Identifier.phone("+48601234567")) is not None
+    assert f"{table_prefix}interactions_time" in names
+    hub = Hub(upgraded)
+    assert hub.find(Identifier.phone("+48601234567")) is not None
+    again = hub.ingest(make_interaction("m2", Identifier.phone("+48601234567"), minutes=5))
+    assert again.conversation_id is not None
+    assert len(list(hub.scan())) == 2

@@ -20,7 +20,7 @@ tied the profiles, and snapshots of both sides; :func:`unmerge` restores them ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from pydantic import JsonValue
@@ -54,6 +54,7 @@ __all__ = [
     "interaction_record",
     "merge_profiles",
     "observe",
+    "people",
     "profile_record",
     "raise_review",
     "resolve_live",
@@ -203,6 +204,7 @@ def merge_profiles(
         release=keys,
     )
     tx.move_interactions(workspace, absorbed.id, survivor.id)
+    tx.move_conversations(workspace, absorbed.id, survivor.id)
     tx.put_merge(merge)
     combined = combine_profiles(survivor, absorbed, now)
     tx.put_profile(combined, claim=keys)
@@ -225,6 +227,12 @@ def _subtree(tx: Transaction, workspace: str, root: str, exclude: str) -> set[st
                 found.add(merge.absorbed_id)
                 pending.append(merge.absorbed_id)
     return found
+
+
+def people(tx: Transaction, workspace: str, profile_id: str) -> set[str]:
+    """``profile_id`` and every profile merged into it by merges still in force: whose
+    histories (consents, interactions) the profile speaks for."""
+    return _subtree(tx, workspace, profile_id, exclude="")
 
 
 def unmerge(tx: Transaction, merge: Merge, now: datetime) -> tuple[Profile, Profile]:
@@ -277,6 +285,7 @@ def unmerge(tx: Transaction, merge: Merge, now: datetime) -> tuple[Profile, Prof
     tx.put_profile(holder, release=strong)
     tx.put_profile(restored, claim=strong)
     tx.move_interactions(workspace, holder.id, restored.id, origins=origins)
+    tx.move_conversations(workspace, holder.id, restored.id, origins=origins)
     tx.put_merge(merge.model_copy(update={"unmerged_at": now}))
     tx.add_apart(workspace, merge.survivor_id, merge.absorbed_id)
     return holder, restored
@@ -431,13 +440,24 @@ class Resolver:
         return over
 
     def resolve(
-        self, tx: Transaction, workspace: str, interaction: Interaction, now: datetime
+        self,
+        tx: Transaction,
+        workspace: str,
+        interaction: Interaction,
+        now: datetime,
+        *,
+        suppressed: Callable[[Sequence[Identifier]], bool] | None = None,
+        prepare: Callable[[Interaction, str], Interaction] | None = None,
     ) -> IngestResult:
         """Attribute ``interaction`` to a profile inside ``tx`` and store it.
 
         The caller validated the interaction and checked it is not already stored.
-        Raises StoreConflictError when a concurrent writer changed a profile involved;
-        the caller retries the whole transaction.
+        ``suppressed`` is asked about the identifiers nobody owns (a forgotten customer's
+        come back that way): when it says yes, nothing is written and the outcome is
+        ``suppressed``. ``prepare`` gets the interaction and its profile id just before
+        the interaction is stored and returns what to store (the Hub files it in a
+        conversation there). Raises StoreConflictError when a concurrent writer changed
+        a profile involved; the caller retries the whole transaction.
         """
         policy = self.policy
         unique = list({i.match: i for i in interaction.identifiers}.values())
@@ -491,6 +511,10 @@ class Resolver:
                 newly_shared.append((ident, owner))
                 continue
             tie.setdefault(owner, []).append(ident)
+        if suppressed is not None and (fresh or roles) and suppressed([*fresh, *roles]):
+            return IngestResult(
+                profile_id="", interaction_id=interaction.id, outcome=IngestOutcome.SUPPRESSED
+            )
 
         ordered = sorted((profiles[p] for p in tie), key=lambda p: (p.created_at, p.id))
         merged_ids: list[str] = []
@@ -619,10 +643,13 @@ class Resolver:
                 interaction_id=interaction.id,
             )
             reviews.extend([review] if review else [])
+        if prepare is not None:
+            interaction = prepare(interaction, target.id)
         tx.insert_interaction(workspace, interaction, target.id)
         return IngestResult(
             profile_id=target.id,
             interaction_id=interaction.id,
+            conversation_id=interaction.conversation_id,
             outcome=outcome,
             merged_ids=tuple(merged_ids),
             review_ids=tuple(reviews),

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import bisect
+import copy
+import os
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from itertools import islice
 from typing import TypeVar
 
 from omnichannel._errors import StoreConflictError, StoreError
-from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
+from omnichannel._model import (
+    Consent,
+    Conversation,
+    ConversationStatus,
+    Event,
+    Interaction,
+    Merge,
+    Profile,
+    ReviewItem,
+    ReviewStatus,
+)
 from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["MemoryStore"]
@@ -34,6 +47,16 @@ class _Data:
         self.sharers: dict[tuple[str, MatchKey], list[str]] = {}
         self.blocking: dict[tuple[str, str], set[str]] = {}  # (ws, key) -> profile ids
         self.blocking_of: dict[tuple[str, str], frozenset[str]] = {}  # (ws, profile) -> keys
+        self.by_time: dict[str, list[_Pos]] = {}  # ws -> positions of its interactions
+        self.conversations: dict[tuple[str, str], tuple[Conversation, str]] = {}  # +origin
+        self.consents: dict[str, list[Consent]] = {}
+        self.events: list[Event] = []
+        self.salts: dict[str, bytes] = {}
+        self.suppressions: set[tuple[str, str]] = set()
+
+    def restore(self, other: _Data) -> None:
+        """Become ``other`` (a snapshot taken with :func:`copy.deepcopy`)."""
+        self.__dict__.update(other.__dict__)
 
 
 class _MemoryTransaction:
@@ -54,7 +77,8 @@ class _MemoryTransaction:
         iid = self._d.by_source.get((workspace, channel, idempotency_key))
         if iid is None:
             return None
-        return InteractionRecord(iid, self._d.interactions[iid][2])
+        _, interaction, profile_id = self._d.interactions[iid]
+        return InteractionRecord(iid, profile_id, interaction.conversation_id)
 
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         found: dict[MatchKey, str] = {}
@@ -132,12 +156,14 @@ class _MemoryTransaction:
         self._d.by_source[source] = interaction.id
         pos = (interaction.occurred_at, interaction.id)
         bisect.insort(self._d.by_profile.setdefault((workspace, profile_id), []), pos)
+        bisect.insort(self._d.by_time.setdefault(workspace, []), pos)
 
         def undo() -> None:
             del self._d.interactions[interaction.id]
             del self._d.origins[interaction.id]
             del self._d.by_source[source]
             self._d.by_profile[(workspace, profile_id)].remove(pos)
+            self._d.by_time[workspace].remove(pos)
 
         self.undo.append(undo)
 
@@ -284,6 +310,205 @@ class _MemoryTransaction:
         end = len(positions) if before is None else bisect.bisect_left(positions, before)
         start = max(0, end - limit)
         return [self._d.interactions[iid][1] for _, iid in reversed(positions[start:end])]
+
+    def scan_interactions(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[str, Interaction]]:
+        positions = self._d.by_time.get(workspace, [])
+        found: list[tuple[str, Interaction]] = []
+        for _, iid in positions[_start(positions, since, after) :]:
+            _, interaction, profile_id = self._d.interactions[iid]
+            if len(found) == limit or (until is not None and interaction.occurred_at >= until):
+                break
+            found.append((profile_id, interaction))
+        return found
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        self._writable()
+        key = (conversation.workspace, conversation.id)
+        previous = self._d.conversations.get(key)
+        origin = conversation.profile_id if previous is None else previous[1]
+        self._d.conversations[key] = (conversation, origin)
+
+        def undo() -> None:
+            if previous is None:
+                del self._d.conversations[key]
+            else:
+                self._d.conversations[key] = previous
+
+        self.undo.append(undo)
+
+    def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
+        found = self._d.conversations.get((workspace, conversation_id))
+        return None if found is None else found[0]
+
+    def conversations(
+        self,
+        workspace: str,
+        profile_id: str,
+        *,
+        status: ConversationStatus | None = None,
+        limit: int = 100,
+    ) -> list[Conversation]:
+        found = [
+            c
+            for (ws, _), (c, _) in self._d.conversations.items()
+            if ws == workspace and c.profile_id == profile_id and status in (None, c.status)
+        ]
+        found.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+        return found[:limit]
+
+    def move_conversations(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
+        self._writable()
+        moving = [
+            c
+            for (ws, _), (c, origin) in self._d.conversations.items()
+            if ws == workspace
+            and c.profile_id == from_profile
+            and (origins is None or origin in origins)
+        ]
+        for conversation in moving:
+            self.put_conversation(conversation.model_copy(update={"profile_id": to_profile}))
+        return len(moving)
+
+    def scan_conversations(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[Conversation]:
+        ordered = sorted(
+            (c for (ws, _), (c, _) in self._d.conversations.items() if ws == workspace),
+            key=lambda c: (c.opened_at, c.id),
+        )
+        positions = [(c.opened_at, c.id) for c in ordered]
+        start = _start(positions, since, after)
+        return [c for c in ordered[start:] if until is None or c.opened_at < until][:limit]
+
+    def add_consent(self, consent: Consent) -> None:
+        self._writable()
+        history = self._d.consents.setdefault(consent.workspace, [])
+        history.append(consent)
+        self.undo.append(lambda: history.remove(consent))
+
+    def consents(self, workspace: str, profile_ids: Collection[str]) -> list[Consent]:
+        wanted = set(profile_ids)
+        found = [c for c in self._d.consents.get(workspace, []) if c.profile_id in wanted]
+        return sorted(found, key=lambda c: (c.recorded_at, c.id))
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        self._writable()
+        log = self._d.events
+        start = len(log)
+        for event in events:
+            log.append(event.model_copy(update={"seq": len(log) + 1, "delivered_at": None}))
+        self.undo.append(lambda: log.__delitem__(slice(start, None)))
+
+    def pending_events(self, workspace: str, *, limit: int = 100) -> list[Event]:
+        pending = (e for e in self._d.events if e.workspace == workspace and not e.delivered_at)
+        return list(islice(pending, limit))
+
+    def ack_events(self, workspace: str, event_ids: Collection[str], at: datetime) -> None:
+        self._writable()
+        log = self._d.events
+        wanted = set(event_ids)
+        for n, event in enumerate(log):
+            if event.workspace == workspace and event.id in wanted:
+                log[n] = event.model_copy(update={"delivered_at": at})
+
+                def undo(n: int = n, event: Event = event) -> None:
+                    log[n] = event
+
+                self.undo.append(undo)
+
+    def list_events(
+        self, workspace: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> list[Event]:
+        found = (e for e in self._d.events[after_seq or 0 :] if e.workspace == workspace)
+        return list(islice(found, limit))
+
+    def salt(self, workspace: str) -> bytes:
+        salt = self._d.salts.get(workspace)
+        if salt is None:
+            self._writable()
+            salt = self._d.salts[workspace] = os.urandom(32)
+            self.undo.append(lambda: self._d.salts.__delitem__(workspace))
+        return salt
+
+    def add_suppressions(self, workspace: str, digests: Collection[str]) -> None:
+        self._writable()
+        new = {(workspace, d) for d in digests} - self._d.suppressions
+        self._d.suppressions |= new
+        self.undo.append(lambda: self._d.suppressions.difference_update(new))
+
+    def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
+        return {d for d in digests if (workspace, d) in self._d.suppressions}
+
+    def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
+        self._writable()
+        d = self._d
+        snapshot = copy.deepcopy(d)
+        self.undo.append(lambda: d.restore(snapshot))
+        ids = set(profile_ids)
+        doomed = [
+            iid
+            for iid, (ws, _, pid) in d.interactions.items()
+            if ws == workspace and (pid in ids or d.origins[iid] in ids)
+        ]
+        for iid in doomed:
+            _, interaction, pid = d.interactions.pop(iid)
+            del d.origins[iid]
+            del d.by_source[(workspace, interaction.channel, interaction.idempotency_key)]
+            pos = (interaction.occurred_at, iid)
+            d.by_profile[(workspace, pid)].remove(pos)
+            d.by_time[workspace].remove(pos)
+        for pid in ids:
+            d.profiles.pop((workspace, pid), None)
+            for match in d.owned.pop((workspace, pid), set()):
+                del d.index[(workspace, match)]
+            self._file(workspace, pid, frozenset())
+            d.blocking_of.pop((workspace, pid), None)
+        for key, (conversation, origin) in list(d.conversations.items()):
+            if key[0] == workspace and (conversation.profile_id in ids or origin in ids):
+                del d.conversations[key]
+        d.consents[workspace] = [
+            c for c in d.consents.get(workspace, []) if c.profile_id not in ids
+        ]
+        for mid, merge in list(d.merges.items()):
+            if merge.workspace == workspace and {merge.survivor_id, merge.absorbed_id} & ids:
+                del d.merges[mid]
+        for rid, item in list(d.reviews.items()):
+            if item.workspace == workspace and set(item.profile_ids) & ids:
+                del d.reviews[rid]
+        d.apart = {a for a in d.apart if a[0] != workspace or not {a[1], a[2]} & ids}
+        for (ws, _), sharers in d.sharers.items():
+            if ws == workspace:
+                sharers[:] = [pid for pid in sharers if pid not in ids]
+        return len(doomed)
+
+
+def _start(positions: list[_Pos], since: datetime | None, after: _Pos | None) -> int:
+    """Index of the first position at or after ``since`` and strictly after ``after``."""
+    start = 0 if since is None else bisect.bisect_left(positions, (since, ""))
+    if after is not None:
+        start = max(start, bisect.bisect_right(positions, after))
+    return start
 
 
 class MemoryStore:

@@ -16,12 +16,22 @@ the Hub retries the whole unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
+from omnichannel._model import (
+    Consent,
+    Conversation,
+    ConversationStatus,
+    Event,
+    Interaction,
+    Merge,
+    Profile,
+    ReviewItem,
+    ReviewStatus,
+)
 
 __all__ = ["InteractionRecord", "MatchKey", "Store", "Transaction"]
 
@@ -35,6 +45,8 @@ class InteractionRecord(NamedTuple):
     interaction_id: str
     profile_id: str
     """The profile it is attached to now (after merges, the survivor)."""
+    conversation_id: str | None = None
+    """The conversation it was filed in, if any."""
 
 
 @runtime_checkable
@@ -162,6 +174,102 @@ class Transaction(Protocol):
         Ordered by ``(occurred_at, id)`` descending; with ``before`` only those strictly
         older than that position. Must use an index (O(log n) to the first row).
         """
+
+    def scan_interactions(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[str, Interaction]]:
+        """``(profile_id, interaction)`` pairs of the workspace, oldest first (reports).
+
+        Ordered by ``(occurred_at, id)``; ``since`` inclusive, ``until`` exclusive; with
+        ``after`` only those strictly after that position. Must use an index.
+        """
+
+    # --- conversations -------------------------------------------------------------
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        """Insert or replace a conversation. Its first ``profile_id`` stays its origin."""
+
+    def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
+        """Return the conversation, or None."""
+
+    def conversations(
+        self,
+        workspace: str,
+        profile_id: str,
+        *,
+        status: ConversationStatus | None = None,
+        limit: int = 100,
+    ) -> list[Conversation]:
+        """The profile's conversations, latest activity first, optionally by status."""
+
+    def move_conversations(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
+        """Re-attach conversations as :meth:`move_interactions` does interactions."""
+
+    def scan_conversations(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[Conversation]:
+        """Conversations of the workspace by ``(opened_at, id)``, as
+        :meth:`scan_interactions` does interactions."""
+
+    # --- consent -------------------------------------------------------------------
+
+    def add_consent(self, consent: Consent) -> None:
+        """Append a consent record (the history is never rewritten)."""
+
+    def consents(self, workspace: str, profile_ids: Collection[str]) -> list[Consent]:
+        """Consent records made on any of ``profile_ids``, by ``(recorded_at, id)``."""
+
+    # --- outbox --------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """Append events to the outbox, in order; the store numbers them (``seq``)."""
+
+    def pending_events(self, workspace: str, *, limit: int = 100) -> list[Event]:
+        """Undelivered events, oldest (lowest ``seq``) first."""
+
+    def ack_events(self, workspace: str, event_ids: Collection[str], at: datetime) -> None:
+        """Mark events delivered at ``at``."""
+
+    def list_events(
+        self, workspace: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> list[Event]:
+        """Events delivered or not, by ``seq``, starting after ``after_seq``."""
+
+    # --- privacy -------------------------------------------------------------------
+
+    def salt(self, workspace: str) -> bytes:
+        """The workspace's secret salt for suppression digests, created on first use."""
+
+    def add_suppressions(self, workspace: str, digests: Collection[str]) -> None:
+        """Record digests of forgotten identifiers (idempotent)."""
+
+    def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
+        """Those of ``digests`` that are recorded as suppressed."""
+
+    def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
+        """Delete everything recorded about ``profile_ids``: the profiles, their index
+        entries, interactions attached to or first attached to them, conversations,
+        consents, merges and review items naming them, pairs apart, shares and blocking
+        keys. Events stay. Returns how many interactions were deleted."""
 
 
 class Store(Protocol):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,17 +21,29 @@ from omnichannel._errors import (
     StoreError,
     StoreUnavailableError,
 )
-from omnichannel._model import Interaction, Merge, Profile, ReviewItem, ReviewStatus
+from omnichannel._model import (
+    Consent,
+    Conversation,
+    ConversationStatus,
+    Event,
+    Interaction,
+    Merge,
+    Profile,
+    ReviewItem,
+    ReviewStatus,
+)
 from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema version this release writes and reads.
 
 History: 1, the first schema; 2 adds the index of interactions by origin profile (what an
 unmerge walks); 3 adds review items, pairs recorded apart, and shared identifiers; 4 adds
-the blocking keys of online probabilistic matching.
+the blocking keys of online probabilistic matching; 5 adds conversations (and each
+interaction's conversation), consents, the event outbox, suppressions of forgotten
+customers, and the index of interactions by time that reports scan.
 """
 
 _ID = 64
@@ -42,6 +55,10 @@ _RETRYABLE_PG = {"40001", "40P01", "23505"}
 def _micros(moment: datetime) -> int:
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
@@ -85,9 +102,11 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("origin_profile_id", sa.String(_ID), nullable=False),
         sa.Column("occurred_us", sa.BigInteger, nullable=False),
         sa.Column("doc", sa.Text, nullable=False),
+        sa.Column("conversation_id", sa.String(_ID), nullable=True),
         sa.UniqueConstraint("workspace", "channel", "source_key", name=name("interactions_source")),
         sa.Index(name("interactions_timeline"), "workspace", "profile_id", "occurred_us", "id"),
         sa.Index(name("interactions_origin"), "workspace", "origin_profile_id"),
+        sa.Index(name("interactions_time"), "workspace", "occurred_us", "id"),
     )
     merges = sa.Table(
         name("merges"),
@@ -140,8 +159,66 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("profile_id", sa.String(_ID), primary_key=True),
         sa.Index(name("blocking_profile"), "workspace", "profile_id"),
     )
+    conversations = sa.Table(
+        name("conversations"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("profile_id", sa.String(_ID), nullable=False),
+        sa.Column("origin_profile_id", sa.String(_ID), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("opened_us", sa.BigInteger, nullable=False),
+        sa.Column("last_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.Index(name("conversations_profile"), "workspace", "profile_id", "last_us"),
+        sa.Index(name("conversations_origin"), "workspace", "origin_profile_id"),
+        sa.Index(name("conversations_time"), "workspace", "opened_us", "id"),
+    )
+    consents = sa.Table(
+        name("consents"),
+        metadata,
+        sa.Column("id", sa.String(_ID), primary_key=True),
+        sa.Column("workspace", sa.String(_ID), nullable=False),
+        sa.Column("profile_id", sa.String(_ID), nullable=False),
+        sa.Column("recorded_us", sa.BigInteger, nullable=False),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.Index(name("consents_profile"), "workspace", "profile_id"),
+    )
+    events = sa.Table(
+        name("events"),
+        metadata,
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("id", sa.String(_ID), nullable=False, unique=True),
+        sa.Column("workspace", sa.String(_ID), nullable=False),
+        sa.Column("delivered_us", sa.BigInteger, nullable=True),
+        sa.Column("doc", sa.Text, nullable=False),
+        sa.Index(name("events_pending"), "workspace", "delivered_us", "seq"),
+        sa.Index(name("events_seq"), "workspace", "seq"),
+    )
+    workspaces = sa.Table(
+        name("workspaces"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("salt", sa.String(64), nullable=False),
+    )
+    suppressions = sa.Table(
+        name("suppressions"),
+        metadata,
+        sa.Column("workspace", sa.String(_ID), primary_key=True),
+        sa.Column("digest", sa.String(64), primary_key=True),
+    )
     return {
         "blocking": blocking,
+        "conversations": conversations,
+        "consents": consents,
+        "events": events,
+        "workspaces": workspaces,
+        "suppressions": suppressions,
         "meta": meta,
         "profiles": profiles,
         "identifiers": identifiers,
@@ -170,10 +247,20 @@ def _migrate_3_to_4(conn: Connection, tables: dict[str, sa.Table], prefix: str) 
     tables["blocking"].create(conn, checkfirst=True)
 
 
+def _migrate_4_to_5(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
+    interactions = tables["interactions"]
+    quoted = conn.dialect.identifier_preparer.format_table(interactions)
+    conn.execute(sa.text(f"ALTER TABLE {quoted} ADD COLUMN conversation_id VARCHAR({_ID})"))
+    _index(interactions, f"{prefix}interactions_time").create(conn, checkfirst=True)
+    for name in ("conversations", "consents", "events", "workspaces", "suppressions"):
+        tables[name].create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection, dict[str, sa.Table], str], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
 }
 """``version -> step`` upgrading a schema of that version to the next, in place."""
 
@@ -205,7 +292,7 @@ class _Statements:
         p, i, x, m = t["profiles"], t["identifiers"], t["interactions"], t["merges"]
         b = sa.bindparam
         self.tables = t
-        self.find_interaction = sa.select(x.c.id, x.c.profile_id).where(
+        self.find_interaction = sa.select(x.c.id, x.c.profile_id, x.c.conversation_id).where(
             x.c.workspace == b("ws"), x.c.channel == b("channel"), x.c.source_key == b("key")
         )
         self.owners = sa.select(i.c.kind, i.c.namespace, i.c.key, i.c.profile_id).where(
@@ -295,6 +382,7 @@ class _Statements:
             )
             .order_by(m.c.merged_us, m.c.id)
         )
+        self._conversations_and_more(t)
         newest_first = (x.c.occurred_us.desc(), x.c.id.desc())
         timeline = sa.select(x.c.doc).where(x.c.workspace == b("ws"), x.c.profile_id == b("pid"))
         self.timeline = timeline.order_by(*newest_first).limit(b("lim"))
@@ -307,6 +395,41 @@ class _Statements:
             )
             .order_by(*newest_first)
             .limit(b("lim"))
+        )
+
+    def _conversations_and_more(self, t: dict[str, sa.Table]) -> None:
+        b = sa.bindparam
+        c, e, sp = t["conversations"], t["events"], t["suppressions"]
+        self.update_conversation = (
+            c.update()
+            .where(c.c.workspace == b("ws"), c.c.id == b("cid"))
+            .values(
+                profile_id=b("profile_id"),
+                status=b("status"),
+                opened_us=b("opened_us"),
+                last_us=b("last_us"),
+                doc=b("doc"),
+            )
+        )
+        self.insert_conversation = c.insert()
+        self.get_conversation = sa.select(c.c.doc).where(
+            c.c.workspace == b("ws"), c.c.id == b("cid")
+        )
+        self.conversations = (
+            sa.select(c.c.doc)
+            .where(c.c.workspace == b("ws"), c.c.profile_id == b("pid"))
+            .order_by(c.c.last_us.desc(), c.c.id.desc())
+            .limit(b("lim"))
+        )
+        self.open_conversations = (
+            sa.select(c.c.doc)
+            .where(c.c.workspace == b("ws"), c.c.profile_id == b("pid"), c.c.status == b("status"))
+            .order_by(c.c.last_us.desc(), c.c.id.desc())
+            .limit(b("lim"))
+        )
+        self.insert_event = e.insert()
+        self.suppressed = sa.select(sp.c.digest).where(
+            sp.c.workspace == b("ws"), sp.c.digest.in_(b("digests", expanding=True))
         )
 
 
@@ -326,7 +449,7 @@ class _SQLTransaction:
         row = self._c.execute(
             self._q.find_interaction, {"ws": workspace, "channel": channel, "key": idempotency_key}
         ).first()
-        return None if row is None else InteractionRecord(row[0], row[1])
+        return None if row is None else InteractionRecord(row[0], row[1], row[2])
 
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         wanted = list(dict.fromkeys(matches))
@@ -411,6 +534,7 @@ class _SQLTransaction:
                 "origin_profile_id": profile_id,
                 "occurred_us": _micros(interaction.occurred_at),
                 "doc": interaction.model_dump_json(),
+                "conversation_id": interaction.conversation_id,
             },
         )
 
@@ -578,6 +702,251 @@ class _SQLTransaction:
             params.update(at=_micros(before[0]), before_id=before[1])
             rows = self._c.execute(self._q.timeline_before, params)
         return [Interaction.model_validate_json(doc) for (doc,) in rows]
+
+    def scan_interactions(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[tuple[str, Interaction]]:
+        x = self._q.tables["interactions"]
+        query = sa.select(x.c.profile_id, x.c.doc).where(
+            x.c.workspace == workspace, *_window(x.c.occurred_us, x.c.id, since, until, after)
+        )
+        rows = self._c.execute(query.order_by(x.c.occurred_us, x.c.id).limit(limit))
+        return [(pid, Interaction.model_validate_json(doc)) for pid, doc in rows]
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        self._writable()
+        values = {
+            "profile_id": conversation.profile_id,
+            "status": conversation.status.value,
+            "opened_us": _micros(conversation.opened_at),
+            "last_us": _micros(conversation.last_activity_at),
+            "doc": conversation.model_dump_json(),
+        }
+        ws, cid = conversation.workspace, conversation.id
+        updated = self._c.execute(self._q.update_conversation, {"ws": ws, "cid": cid, **values})
+        if updated.rowcount == 0:
+            self._c.execute(
+                self._q.insert_conversation,
+                {
+                    "workspace": ws,
+                    "id": cid,
+                    "origin_profile_id": conversation.profile_id,
+                    **values,
+                },
+            )
+
+    def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
+        row = self._c.execute(
+            self._q.get_conversation, {"ws": workspace, "cid": conversation_id}
+        ).first()
+        return None if row is None else Conversation.model_validate_json(row[0])
+
+    def conversations(
+        self,
+        workspace: str,
+        profile_id: str,
+        *,
+        status: ConversationStatus | None = None,
+        limit: int = 100,
+    ) -> list[Conversation]:
+        params: dict[str, object] = {"ws": workspace, "pid": profile_id, "lim": limit}
+        if status is None:
+            rows = self._c.execute(self._q.conversations, params)
+        else:
+            rows = self._c.execute(self._q.open_conversations, {**params, "status": status.value})
+        return [Conversation.model_validate_json(doc) for (doc,) in rows]
+
+    def move_conversations(
+        self,
+        workspace: str,
+        from_profile: str,
+        to_profile: str,
+        *,
+        origins: Collection[str] | None = None,
+    ) -> int:
+        self._writable()
+        c = self._q.tables["conversations"]
+        where = [c.c.workspace == workspace, c.c.profile_id == from_profile]
+        if origins is not None:
+            if not origins:
+                return 0
+            where.append(c.c.origin_profile_id.in_(list(origins)))
+        rows = self._c.execute(sa.select(c.c.doc).where(*where)).all()
+        for (doc,) in rows:
+            moved = Conversation.model_validate_json(doc).model_copy(
+                update={"profile_id": to_profile}
+            )
+            self.put_conversation(moved)
+        return len(rows)
+
+    def scan_conversations(
+        self,
+        workspace: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 1000,
+    ) -> list[Conversation]:
+        c = self._q.tables["conversations"]
+        query = sa.select(c.c.doc).where(
+            c.c.workspace == workspace, *_window(c.c.opened_us, c.c.id, since, until, after)
+        )
+        rows = self._c.execute(query.order_by(c.c.opened_us, c.c.id).limit(limit))
+        return [Conversation.model_validate_json(doc) for (doc,) in rows]
+
+    def add_consent(self, consent: Consent) -> None:
+        self._writable()
+        t = self._q.tables["consents"]
+        self._c.execute(
+            t.insert(),
+            {
+                "id": consent.id,
+                "workspace": consent.workspace,
+                "profile_id": consent.profile_id,
+                "recorded_us": _micros(consent.recorded_at),
+                "doc": consent.model_dump_json(),
+            },
+        )
+
+    def consents(self, workspace: str, profile_ids: Collection[str]) -> list[Consent]:
+        if not profile_ids:
+            return []
+        t = self._q.tables["consents"]
+        query = (
+            sa.select(t.c.doc)
+            .where(t.c.workspace == workspace, t.c.profile_id.in_(list(profile_ids)))
+            .order_by(t.c.recorded_us, t.c.id)
+        )
+        return [Consent.model_validate_json(doc) for (doc,) in self._c.execute(query)]
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        self._writable()
+        if events:
+            self._c.execute(
+                self._q.insert_event,
+                [
+                    {
+                        "id": e.id,
+                        "workspace": e.workspace,
+                        "delivered_us": None,
+                        "doc": e.model_dump_json(exclude={"seq", "delivered_at"}),
+                    }
+                    for e in events
+                ],
+            )
+
+    def _events(self, rows: Iterator[Any]) -> list[Event]:
+        found = []
+        for seq, doc, delivered_us in rows:
+            event = Event.model_validate_json(doc)
+            delivered = None if delivered_us is None else _from_micros(delivered_us)
+            found.append(event.model_copy(update={"seq": seq, "delivered_at": delivered}))
+        return found
+
+    def pending_events(self, workspace: str, *, limit: int = 100) -> list[Event]:
+        e = self._q.tables["events"]
+        query = (
+            sa.select(e.c.seq, e.c.doc, e.c.delivered_us)
+            .where(e.c.workspace == workspace, e.c.delivered_us.is_(None))
+            .order_by(e.c.seq)
+            .limit(limit)
+        )
+        return self._events(iter(self._c.execute(query)))
+
+    def ack_events(self, workspace: str, event_ids: Collection[str], at: datetime) -> None:
+        self._writable()
+        if not event_ids:
+            return
+        e = self._q.tables["events"]
+        self._c.execute(
+            e.update()
+            .where(e.c.workspace == workspace, e.c.id.in_(list(event_ids)))
+            .values(delivered_us=_micros(at))
+        )
+
+    def list_events(
+        self, workspace: str, *, after_seq: int | None = None, limit: int = 100
+    ) -> list[Event]:
+        e = self._q.tables["events"]
+        query = sa.select(e.c.seq, e.c.doc, e.c.delivered_us).where(e.c.workspace == workspace)
+        if after_seq is not None:
+            query = query.where(e.c.seq > after_seq)
+        return self._events(iter(self._c.execute(query.order_by(e.c.seq).limit(limit))))
+
+    def salt(self, workspace: str) -> bytes:
+        t = self._q.tables["workspaces"]
+        row = self._c.execute(sa.select(t.c.salt).where(t.c.workspace == workspace)).first()
+        if row is not None:
+            return bytes.fromhex(row[0])
+        self._writable()
+        salt = os.urandom(32)
+        self._c.execute(t.insert(), {"workspace": workspace, "salt": salt.hex()})
+        return salt
+
+    def add_suppressions(self, workspace: str, digests: Collection[str]) -> None:
+        self._writable()
+        new = set(digests) - self.suppressed(workspace, digests)
+        if new:
+            t = self._q.tables["suppressions"]
+            self._c.execute(
+                t.insert(), [{"workspace": workspace, "digest": d} for d in sorted(new)]
+            )
+
+    def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
+        if not digests:
+            return set()
+        rows = self._c.execute(self._q.suppressed, {"ws": workspace, "digests": list(digests)})
+        return {digest for (digest,) in rows}
+
+    def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
+        self._writable()
+        ids = list(profile_ids)
+        if not ids:
+            return 0
+        t = self._q.tables
+
+        def delete(name: str, *columns: str) -> int:
+            table = t[name]
+            match = sa.or_(*(table.c[col].in_(ids) for col in columns))
+            result = self._c.execute(table.delete().where(table.c.workspace == workspace, match))
+            return int(result.rowcount)
+
+        erased = delete("interactions", "profile_id", "origin_profile_id")
+        delete("identifiers", "profile_id")
+        delete("profiles", "id")
+        delete("conversations", "profile_id", "origin_profile_id")
+        delete("consents", "profile_id")
+        delete("merges", "survivor_id", "absorbed_id")
+        delete("reviews", "first_id", "second_id")
+        delete("apart", "low_id", "high_id")
+        delete("sharers", "profile_id")
+        delete("blocking", "profile_id")
+        return erased
+
+
+def _window(
+    at: sa.ColumnElement[int],
+    ident: sa.ColumnElement[str],
+    since: datetime | None,
+    until: datetime | None,
+    after: tuple[datetime, str] | None,
+) -> list[sa.ColumnElement[bool]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if since is not None:
+        where.append(at >= _micros(since))
+    if until is not None:
+        where.append(at < _micros(until))
+    if after is not None:
+        moment = _micros(after[0])
+        where.append(sa.or_(at > moment, sa.and_(at == moment, ident > after[1])))
+    return where
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
