@@ -146,7 +146,9 @@ def decide(
             continue
         for person in {record.profile_id, *record.covers} & wanted:
             newest[person] = record
-    answers = list(dict.fromkeys(newest.values()))
+    answers = sorted(
+        {r.id: r for r in newest.values()}.values(), key=lambda r: (r.recorded_at, r.id)
+    )
     refusals = [r for r in answers if not r.granted]
     if refusals:
         last = refusals[-1]

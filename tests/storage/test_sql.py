@@ -237,3 +237,47 @@ def test_postgres_unique_violation_is_a_conflict(pg_store: SQLStore) -> None:
         tx.insert_interaction("default", interaction, "p1")
     with pytest.raises(StoreConflictError), pg_store.transaction() as tx:
         tx.insert_interaction("default", interaction.model_copy(update={"id": "x"}), "p1")
+
+
+def _every_row_as_text(engine: sa.Engine, prefix: str) -> str:
+    metadata = sa.MetaData()
+    metadata.reflect(engine, only=lambda name, _: name.startswith(prefix))
+    with engine.connect() as conn:
+        return "\n".join(
+            repr(tuple(row))
+            for table in metadata.sorted_tables
+            for row in conn.execute(table.select())
+        )
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_forget_leaves_no_personal_data_in_any_table(
+    backend: str, sqlite_url: str, request: pytest.FixtureRequest
+) -> None:
+    prefix = "omnichannel_"
+    if backend == "sqlite":
+        store = SQLStore(sqlite_url)
+    else:
+        prefix = request.getfixturevalue("table_prefix")
+        store = SQLStore(request.getfixturevalue("postgres_engine"), table_prefix=prefix)
+    hub = Hub(store)
+    email = Identifier.email("Zofia.Wrobel@example.com")
+    hub.ingest(
+        make_interaction("s1", PHONE, traits={"display_name": "Zofia Wróbel"}, text="my PIN")
+    )
+    hub.ingest(make_interaction("e1", email, channel="email", minutes=1, text="secret note"))
+    merged = hub.ingest(make_interaction("w1", PHONE, email, channel="whatsapp", minutes=2))
+    hub.ingest(make_interaction("o1", Identifier.phone("+48609999888"), text="other customer"))
+    hub.record_consent(PHONE, "sms", "marketing", granted=True, source="form")
+    hub.drain_events(lambda event: None)
+    before = _every_row_as_text(store.engine, prefix)
+    assert "601234567" in before
+    assert "zofia" in before.lower()
+    hub.forget(merged.profile_id)
+    after = _every_row_as_text(store.engine, prefix)
+    for secret in ("601234567", "zofia", "wrobel", "Wróbel", "my PIN", "secret note"):
+        assert secret.lower() not in after.lower()
+    assert "other customer" in after
+    store.close()

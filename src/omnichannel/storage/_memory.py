@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import bisect
-import copy
 import os
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from omnichannel._errors import StoreConflictError, StoreError
 from omnichannel._model import (
@@ -53,10 +52,6 @@ class _Data:
         self.events: list[Event] = []
         self.salts: dict[str, bytes] = {}
         self.suppressions: set[tuple[str, str]] = set()
-
-    def restore(self, other: _Data) -> None:
-        """Become ``other`` (a snapshot taken with :func:`copy.deepcopy`)."""
-        self.__dict__.update(other.__dict__)
 
 
 class _MemoryTransaction:
@@ -460,46 +455,60 @@ class _MemoryTransaction:
     def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
         return {d for d in digests if (workspace, d) in self._d.suppressions}
 
+    def _pop(self, table: dict[Any, Any], key: object) -> None:
+        """Delete ``table[key]`` if present, undoably."""
+        if key in table:
+            value = table.pop(key)
+            self.undo.append(lambda: table.__setitem__(key, value))
+
+    def _replace(self, items: list[Any], keep: Callable[[Any], bool]) -> None:
+        """Keep only the ``items`` for which ``keep`` is true, in place and undoably."""
+        before = list(items)
+        items[:] = [item for item in before if keep(item)]
+        self.undo.append(lambda: items.__setitem__(slice(None), before))
+
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
         self._writable()
         d = self._d
-        snapshot = copy.deepcopy(d)
-        self.undo.append(lambda: d.restore(snapshot))
         ids = set(profile_ids)
-        doomed = [
+        doomed = {
             iid
             for iid, (ws, _, pid) in d.interactions.items()
             if ws == workspace and (pid in ids or d.origins[iid] in ids)
-        ]
+        }
         for iid in doomed:
-            _, interaction, pid = d.interactions.pop(iid)
-            del d.origins[iid]
-            del d.by_source[(workspace, interaction.channel, interaction.idempotency_key)]
-            pos = (interaction.occurred_at, iid)
-            d.by_profile[(workspace, pid)].remove(pos)
-            d.by_time[workspace].remove(pos)
+            _, interaction, pid = d.interactions[iid]
+            self._pop(d.interactions, iid)
+            self._pop(d.origins, iid)
+            self._pop(d.by_source, (workspace, interaction.channel, interaction.idempotency_key))
+        for positions in [
+            d.by_time.get(workspace, []),
+            *(v for (ws, _), v in d.by_profile.items() if ws == workspace),
+        ]:
+            if any(iid in doomed for _, iid in positions):
+                self._replace(positions, lambda pos: pos[1] not in doomed)
         for pid in ids:
-            d.profiles.pop((workspace, pid), None)
-            for match in d.owned.pop((workspace, pid), set()):
-                del d.index[(workspace, match)]
-            self._file(workspace, pid, frozenset())
-            d.blocking_of.pop((workspace, pid), None)
+            self._pop(d.profiles, (workspace, pid))
+            for match in d.owned.get((workspace, pid), set()):
+                self._pop(d.index, (workspace, match))
+            self._pop(d.owned, (workspace, pid))
+            self.set_blocking_keys(workspace, pid, ())
         for key, (conversation, origin) in list(d.conversations.items()):
             if key[0] == workspace and (conversation.profile_id in ids or origin in ids):
-                del d.conversations[key]
-        d.consents[workspace] = [
-            c for c in d.consents.get(workspace, []) if c.profile_id not in ids
-        ]
+                self._pop(d.conversations, key)
+        self._replace(d.consents.get(workspace, []), lambda c: c.profile_id not in ids)
         for mid, merge in list(d.merges.items()):
             if merge.workspace == workspace and {merge.survivor_id, merge.absorbed_id} & ids:
-                del d.merges[mid]
+                self._pop(d.merges, mid)
         for rid, item in list(d.reviews.items()):
             if item.workspace == workspace and set(item.profile_ids) & ids:
-                del d.reviews[rid]
-        d.apart = {a for a in d.apart if a[0] != workspace or not {a[1], a[2]} & ids}
+                self._pop(d.reviews, rid)
+        gone = {a for a in d.apart if a[0] == workspace and {a[1], a[2]} & ids}
+        d.apart -= gone
+        self.undo.append(lambda: d.apart.update(gone))
         for (ws, _), sharers in d.sharers.items():
-            if ws == workspace:
-                sharers[:] = [pid for pid in sharers if pid not in ids]
+            if ws == workspace and ids & set(sharers):
+                self._replace(sharers, lambda pid: pid not in ids)
         return len(doomed)
 
 

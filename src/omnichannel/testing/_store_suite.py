@@ -32,6 +32,10 @@ from omnichannel._errors import (
 )
 from omnichannel._hub import Hub
 from omnichannel._model import (
+    Consent,
+    Conversation,
+    Event,
+    EventType,
     Grade,
     Identifier,
     IngestOutcome,
@@ -44,6 +48,7 @@ from omnichannel._model import (
     TextPart,
 )
 from omnichannel.storage._protocol import Store, Transaction
+from omnichannel.testing._feature_suite import FeatureConformance
 
 __all__ = ["StoreConformance", "make_interaction"]
 
@@ -135,10 +140,31 @@ def _write_everything_then_fail(store: Store, profile: Profile, other: Profile) 
         )
         tx.add_apart("default", profile.id, other.id)
         tx.add_sharer("default", PHONE.match, other.id)
+        tx.put_conversation(
+            Conversation(
+                workspace="default", profile_id=other.id, opened_at=_T0, last_activity_at=_T0
+            )
+        )
+        tx.move_conversations("default", other.id, profile.id)
+        tx.add_consent(
+            Consent(
+                workspace="default",
+                profile_id=other.id,
+                channel="sms",
+                purpose="marketing",
+                granted=True,
+                source="test",
+                recorded_at=_T0,
+            )
+        )
+        tx.add_events([Event(workspace="default", type=EventType.PROFILE_CREATED, occurred_at=_T0)])
+        tx.salt("default")
+        tx.add_suppressions("default", ["d" * 64])
+        tx.erase("default", [other.id])
         raise _Boom
 
 
-class StoreConformance:
+class StoreConformance(FeatureConformance):
     """Behaviour every store must show. Subclass it and provide a ``store`` fixture that
     yields a new, empty store for each test."""
 
@@ -311,6 +337,22 @@ class StoreConformance:
             assert tx.sharers("default", [PHONE.match]) == {}
             assert [i.source_id for i in tx.timeline("default", other.id, limit=10)] == ["keep"]
             assert tx.timeline("default", profile.id, limit=10) == []
+            assert tx.conversations("default", other.id) == []
+            assert tx.conversations("default", profile.id) == []
+            assert tx.consents("default", [other.id]) == []
+            assert tx.list_events("default") == []
+            assert tx.suppressed("default", ["d" * 64]) == set()
+            assert [i.source_id for _, i in tx.scan_interactions("default")] == ["keep"]
+
+    def test_salt_is_stable_per_workspace(self, store: Store) -> None:
+        with store.transaction() as tx:
+            salt = tx.salt("default")
+            assert tx.salt("default") == salt
+        with store.transaction() as tx:
+            assert tx.salt("default") == salt
+            other = tx.salt("other")
+        assert len(salt) >= 16
+        assert other != salt
 
     def test_failed_ingest_stores_nothing(self, store: Store) -> None:
         hub = Hub(_FailingTransactionStore(store))
