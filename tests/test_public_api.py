@@ -16,21 +16,29 @@ from omnichannel import OmnichannelError
 PUBLIC_MODULES = [
     "omnichannel",
     "omnichannel.channels",
+    "omnichannel.consent",
+    "omnichannel.privacy",
     "omnichannel.resolution",
     "omnichannel.storage",
     "omnichannel.testing",
+    "omnichannel.topics",
 ]
 
 EXPECTED = {
     "omnichannel": [
         "DEFAULT_DATABASE_URL",
         "Channel",
+        "Consent",
         "ContactCardPart",
         "ContentPart",
         "Conversation",
+        "ConversationSettings",
         "ConversationStatus",
         "CustomPart",
+        "CustomerContext",
         "Direction",
+        "Event",
+        "EventType",
         "FieldContribution",
         "Grade",
         "Hub",
@@ -52,6 +60,7 @@ EXPECTED = {
         "OrderRefPart",
         "Profile",
         "ProfileIdentifier",
+        "Purpose",
         "ReviewItem",
         "ReviewStatus",
         "SchemaVersionError",
@@ -151,6 +160,15 @@ EXPECTED = {
         "optional",
         "require",
     ],
+    "omnichannel.consent": [
+        "DEFAULT_OPT_IN_KEYWORDS",
+        "DEFAULT_OPT_OUT_KEYWORDS",
+        "ConsentPolicy",
+        "ContactDecision",
+        "decide",
+    ],
+    "omnichannel.privacy": ["ForgetResult", "ProfileExport", "suppression_digest"],
+    "omnichannel.topics": ["Tagger", "TopicRule", "TopicRules", "fold_text", "tag"],
     "omnichannel.testing": [
         "AdapterConformance",
         "GroundTruth",

@@ -6,6 +6,8 @@ handles and external ids, and read back one profile and one timeline per custome
 the store of your choice (:mod:`omnichannel.storage`).
 """
 
+from omnichannel._context import CustomerContext
+from omnichannel._conversations import ConversationSettings
 from omnichannel._errors import (
     InvalidPayloadError,
     InvalidValueError,
@@ -22,12 +24,15 @@ from omnichannel._errors import (
 from omnichannel._hub import DEFAULT_DATABASE_URL, Hub, IngestSummary, parse_identifier
 from omnichannel._model import (
     Channel,
+    Consent,
     ContactCardPart,
     ContentPart,
     Conversation,
     ConversationStatus,
     CustomPart,
     Direction,
+    Event,
+    EventType,
     FieldContribution,
     Grade,
     Identifier,
@@ -42,6 +47,7 @@ from omnichannel._model import (
     OrderRefPart,
     Profile,
     ProfileIdentifier,
+    Purpose,
     ReviewItem,
     ReviewStatus,
     TextPart,
@@ -60,12 +66,17 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Channel",
+    "Consent",
     "ContactCardPart",
     "ContentPart",
     "Conversation",
+    "ConversationSettings",
     "ConversationStatus",
     "CustomPart",
+    "CustomerContext",
     "Direction",
+    "Event",
+    "EventType",
     "FieldContribution",
     "Grade",
     "Hub",
@@ -87,6 +98,7 @@ __all__ = [
     "OrderRefPart",
     "Profile",
     "ProfileIdentifier",
+    "Purpose",
     "ReviewItem",
     "ReviewStatus",
     "SchemaVersionError",

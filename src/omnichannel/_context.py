@@ -6,6 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict
 
+from omnichannel._consent import ConsentPolicy, ContactDecision, decide
 from omnichannel._model import (
     ANY,
     Consent,
@@ -18,7 +19,6 @@ from omnichannel._model import (
     ProfileIdentifier,
     Purpose,
 )
-from omnichannel.consent import ConsentPolicy, ContactDecision, decide
 from omnichannel.storage._protocol import Transaction
 
 __all__ = ["CustomerContext", "build_context"]

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from omnichannel._consent import ConsentPolicy, ContactDecision, decide
 from omnichannel._context import CustomerContext, build_context
 from omnichannel._conversations import ConversationSettings, file_interaction
 from omnichannel._errors import (
@@ -43,8 +44,8 @@ from omnichannel._model import (
     clean_topics,
 )
 from omnichannel._normalize import normalize_region
-from omnichannel.consent import ConsentPolicy, ContactDecision, decide
-from omnichannel.privacy import ForgetResult, ProfileExport, suppression_digest
+from omnichannel._privacy import ForgetResult, ProfileExport, suppression_digest
+from omnichannel._topics import Tagger, tag
 from omnichannel.resolution._deterministic import (
     RULE_MANUAL,
     RULE_REVIEW_ACCEPTED,
@@ -64,7 +65,6 @@ from omnichannel.resolution._policy import MergePolicy, Strength
 from omnichannel.resolution._scoring import Settings
 from omnichannel.storage._protocol import Store, Transaction
 from omnichannel.storage._sql import SQLStore
-from omnichannel.topics import Tagger, tag
 
 __all__ = ["DEFAULT_DATABASE_URL", "Hub", "IngestSummary", "parse_identifier"]
 
