@@ -23,8 +23,8 @@ from omnichannel._model import (
     OrderRefPart,
     TextPart,
 )
+from omnichannel._topics import TopicRule, TopicRules
 from omnichannel.storage._protocol import Store
-from omnichannel.topics import TopicRule, TopicRules
 
 __all__ = ["FeatureConformance"]
 
