@@ -8,6 +8,7 @@ names is treated as shared (a family phone) and links people as *related*, not *
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Mapping
 from enum import Enum
@@ -214,6 +215,7 @@ class MergePolicy(BaseModel):
 _PLACEHOLDER_NATIONAL = frozenset({"123456789", "1234567890", "987654321", "0123456789"})
 
 
+@functools.lru_cache(maxsize=65_536)
 def _national_number(e164: str) -> str:
     try:
         return str(phonenumbers.parse(e164, None).national_number)

@@ -284,6 +284,30 @@ def _translate(exc: SQLAlchemyError) -> StoreError:
     return StoreError(f"storage failed: {exc.__class__.__name__}: {exc}")
 
 
+def _match_keys(table: sa.Table, count: int) -> sa.ColumnElement[bool]:
+    """``workspace = :ws AND ((kind, namespace, key) = :k0 OR ...)`` spelt as an OR of
+    equalities: SQLite plans a row-value ``IN`` list as a scan of the workspace, while
+    this form is one primary-key probe per key on SQLite and PostgreSQL alike."""
+    b = sa.bindparam
+    c = table.c
+    return sa.and_(
+        c.workspace == b("ws"),
+        sa.or_(
+            *(
+                sa.and_(c.kind == b(f"k{n}"), c.namespace == b(f"n{n}"), c.key == b(f"v{n}"))
+                for n in range(count)
+            )
+        ),
+    )
+
+
+def _key_params(keys: Sequence[MatchKey]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for n, (kind, namespace, key) in enumerate(keys):
+        params.update({f"k{n}": kind, f"n{n}": namespace, f"v{n}": key})
+    return params
+
+
 class _Statements:
     """Every statement a transaction runs, built once per store so that SQLAlchemy's
     compiled cache is hit without rebuilding expressions on each call."""
@@ -295,10 +319,8 @@ class _Statements:
         self.find_interaction = sa.select(x.c.id, x.c.profile_id, x.c.conversation_id).where(
             x.c.workspace == b("ws"), x.c.channel == b("channel"), x.c.source_key == b("key")
         )
-        self.owners = sa.select(i.c.kind, i.c.namespace, i.c.key, i.c.profile_id).where(
-            i.c.workspace == b("ws"),
-            sa.tuple_(i.c.kind, i.c.namespace, i.c.key).in_(b("keys", expanding=True)),
-        )
+        self._owners: dict[int, sa.Select[Any]] = {}
+        self._sharers: dict[int, sa.Select[Any]] = {}
         self.get_profile = sa.select(p.c.doc).where(p.c.workspace == b("ws"), p.c.id == b("pid"))
         self.lock_profile = self.get_profile.with_for_update()
         self.update_profile = (
@@ -341,14 +363,6 @@ class _Statements:
             a.c.workspace == b("ws"), a.c.low_id == b("low"), a.c.high_id == b("high")
         )
         self.insert_apart = a.insert()
-        self.sharers = (
-            sa.select(sh.c.kind, sh.c.namespace, sh.c.key, sh.c.profile_id)
-            .where(
-                sh.c.workspace == b("ws"),
-                sa.tuple_(sh.c.kind, sh.c.namespace, sh.c.key).in_(b("keys", expanding=True)),
-            )
-            .order_by(sh.c.seq, sh.c.profile_id)
-        )
         self.insert_sharer = sh.insert()
         bl = t["blocking"]
         self.blocking_of = sa.select(bl.c.key).where(
@@ -396,6 +410,24 @@ class _Statements:
             .order_by(*newest_first)
             .limit(b("lim"))
         )
+
+    def owners(self, count: int) -> sa.Select[Any]:
+        """The lookup of ``count`` match keys in the identifier index."""
+        if count not in self._owners:
+            i = self.tables["identifiers"]
+            query = sa.select(i.c.kind, i.c.namespace, i.c.key, i.c.profile_id)
+            self._owners[count] = query.where(_match_keys(i, count))
+        return self._owners[count]
+
+    def sharers(self, count: int) -> sa.Select[Any]:
+        """The lookup of ``count`` match keys among shared identifiers."""
+        if count not in self._sharers:
+            sh = self.tables["sharers"]
+            query = sa.select(sh.c.kind, sh.c.namespace, sh.c.key, sh.c.profile_id)
+            self._sharers[count] = query.where(_match_keys(sh, count)).order_by(
+                sh.c.seq, sh.c.profile_id
+            )
+        return self._sharers[count]
 
     def _conversations_and_more(self, t: dict[str, sa.Table]) -> None:
         b = sa.bindparam
@@ -454,9 +486,10 @@ class _SQLTransaction:
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         wanted = list(dict.fromkeys(matches))
         found: dict[MatchKey, str] = {}
-        for start in range(0, len(wanted), 200):
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
             rows = self._c.execute(
-                self._q.owners, {"ws": workspace, "keys": wanted[start : start + 200]}
+                self._q.owners(len(chunk)), {"ws": workspace, **_key_params(chunk)}
             )
             for kind, namespace, key, profile_id in rows:
                 found[(kind, namespace, key)] = profile_id
@@ -656,9 +689,10 @@ class _SQLTransaction:
     def sharers(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, list[str]]:
         wanted = list(dict.fromkeys(matches))
         found: dict[MatchKey, list[str]] = {}
-        for start in range(0, len(wanted), 200):
+        for start in range(0, len(wanted), 50):
+            chunk = wanted[start : start + 50]
             rows = self._c.execute(
-                self._q.sharers, {"ws": workspace, "keys": wanted[start : start + 200]}
+                self._q.sharers(len(chunk)), {"ws": workspace, **_key_params(chunk)}
             )
             for kind, namespace, key, profile_id in rows:
                 found.setdefault((kind, namespace, key), []).append(profile_id)
