@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import os
 import re
@@ -378,3 +379,54 @@ def test_format_summary_and_try_command() -> None:
     )
     default = Settings(database_url="sqlite:///omnichannel.db", workspace="default", region=None)
     assert try_command(default) == "omnichannel --region PL timeline '601 234 567'"
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def test_report_channel_mix_from_the_real_entry_point(demo_runs: DemoRuns, tmp_path: Path) -> None:
+    out = tmp_path / "mix.csv"
+    done = _run(
+        ["--db", demo_runs.url, "report", "channel-mix", "--csv", str(out)],
+        demo_runs.directory,
+        script=True,
+    )
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()[:-1]
+    assert header.split() == ["channel", "interactions", "share", "customers", "customer_share"]
+    assert {row.split()[0] for row in rows} >= {"email", "sms", "whatsapp", "store", "web"}
+    with out.open(encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert sum(float(r["share"]) for r in written) == pytest.approx(1)
+
+
+@pytest.mark.parametrize(
+    ("name", "first_column"),
+    [
+        ("volume", "channel"),
+        ("volume-over-time", "period_start"),
+        ("topics", "period_start"),
+        ("response-times", "channel"),
+        ("channels-per-customer", "channels"),
+        ("journeys", "path"),
+        ("fulfilment", "channel"),
+    ],
+)
+def test_every_report_prints_a_table(demo_runs: DemoRuns, name: str, first_column: str) -> None:
+    result = _invoke(["--db", demo_runs.url, "report", name, "--tz", "Europe/Warsaw"])
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[0] == first_column
+
+
+def test_report_period_filters_and_charts(demo_runs: DemoRuns, tmp_path: Path) -> None:
+    chart = tmp_path / "volume.svg"
+    result = _invoke(
+        ["--db", demo_runs.url, "report", "volume", "--chart", str(chart), "--since", "2001-01-01"]
+    )
+    assert result.exit_code == 0, result.output
+    assert chart.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    empty = _invoke(["--db", demo_runs.url, "report", "spikes", "--until", "2001-01-01"])
+    assert "No data in this period." in empty.output
+    bad = _invoke(["--db", demo_runs.url, "report", "volume", "--tz", "Mars/Olympus"])
+    assert bad.exit_code != 0
+    assert "unknown time zone" in bad.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -70,7 +71,7 @@ def test_patterns_search_the_original_text() -> None:
         ({"patterns": ["(unclosed"]}, "patterns"),
     ],
 )
-def test_bad_rules_name_the_field(kwargs: dict[str, list[str]], field: str) -> None:
+def test_bad_rules_name_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidValueError) as caught:
         TopicRule("topic", **kwargs)
     assert caught.value.field == field

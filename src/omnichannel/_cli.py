@@ -19,10 +19,11 @@ import shlex
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone, tzinfo
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from click.termui import progressbar
@@ -483,3 +484,121 @@ def dedupe_command(path: Path, output: Path, id_column: str | None, seed: int) -
         f"({duplicates} duplicates), {len(result.review)} pairs to review; "
         f"{result.candidate_pairs} candidate pairs scored. Wrote {output}."
     )
+
+
+REPORTS = (
+    "volume",
+    "volume-over-time",
+    "topics",
+    "spikes",
+    "response-times",
+    "channel-mix",
+    "channels-per-customer",
+    "journeys",
+    "fulfilment",
+)
+
+
+def _report_rows(
+    hub: Hub, name: str, since: datetime | None, until: datetime | None, tz: str, period: str
+) -> list[Any]:
+    from omnichannel import analytics  # reports load only when asked for
+
+    records = hub.scan(since=since, until=until)
+    period_ = cast("analytics.Period", period)
+    if name == "volume":
+        return analytics.volume(records, tz=tz)
+    if name == "volume-over-time":
+        return analytics.volume_over_time(records, period=period_, tz=tz)
+    if name == "topics":
+        return analytics.topic_counts(records, period=period_, tz=tz)
+    if name == "spikes":
+        return analytics.topic_spikes(records, period=period_, tz=tz)
+    if name == "response-times":
+        return analytics.response_times(hub.scan_conversations(since=since, until=until))
+    if name == "channel-mix":
+        return analytics.channel_mix(records)
+    if name == "channels-per-customer":
+        return analytics.channels_per_customer(records)
+    if name == "journeys":
+        return analytics.journeys(records)
+    return analytics.fulfilment(records)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, tuple):
+        return " > ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    return "" if value is None else str(value)
+
+
+def _echo_rows(rows: list[Any]) -> None:
+    if not rows:
+        click.echo("No data in this period.")
+        return
+    fields = list(type(rows[0]).model_fields)
+    table = [fields] + [[_cell(getattr(row, f)) for f in fields] for row in rows]
+    widths = [max(len(line[n]) for line in table) for n in range(len(fields))]
+    for line in table:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+@main.command()
+@click.argument("name", type=click.Choice(REPORTS))
+@click.option("--since", type=click.DateTime(), help="From this day or time (inclusive).")
+@click.option("--until", type=click.DateTime(), help="Up to this day or time (exclusive).")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of hours and days.")
+@click.option(
+    "--period",
+    type=click.Choice(["hour", "day", "week", "month"]),
+    default="day",
+    show_default=True,
+    help="Bucket of the reports over time.",
+)
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), help="Also write a CSV.")
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    help="Also draw a chart (.png or .svg; needs: pip install 'omnichannel[plot]').",
+)
+@click.pass_obj
+def report(
+    settings: Settings,
+    name: str,
+    since: datetime | None,
+    until: datetime | None,
+    tz: str,
+    period: str,
+    csv_path: Path | None,
+    chart: Path | None,
+) -> None:
+    """Print a report per channel or topic: volume by hour and weekday, topic counts and
+    spikes, response times, channel mix, journeys before orders, click & collect.
+
+    --since and --until are read in the --tz time zone.
+    """
+    from omnichannel import analytics
+
+    zone = _zone(tz)
+    start, end = (None if t is None else t.replace(tzinfo=zone) for t in (since, until))
+    with settings.open_hub() as hub:
+        rows = _report_rows(hub, name, start, end, tz, period)
+    _echo_rows(rows)
+    if csv_path is not None:
+        analytics.to_csv(rows, csv_path)
+        click.echo(f"CSV written to {csv_path}")
+    if chart is not None and rows:
+        analytics.plot(rows, chart, title=f"{name} ({settings.workspace})")
+        click.echo(f"Chart written to {chart}")
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {name!r}", param_hint="--tz") from None
