@@ -3,23 +3,24 @@ signed, forged, replayed, malformed, and Meta's handshake."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import importlib.util
 import json
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 
 from omnichannel import Hub
-from omnichannel.channels import hmac_digest
+from tests._webhook_requests import (
+    SECRETS,
+    meta_headers,
+    now,
+    signed_request,
+    stripe_like_headers,
+)
 
 
 def _load() -> ModuleType:
@@ -34,8 +35,6 @@ def _load() -> ModuleType:
 
 
 example = _load()
-SECRETS = {name: f"{name}-secret" for name in example.CHANNELS}
-NOW = int(time.time())
 
 
 @pytest.fixture
@@ -48,122 +47,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     app.state.hub.close()
 
 
-def _meta(channel: str, body: bytes) -> dict[str, str]:
-    digest = hmac_digest(SECRETS[channel], body).hex()
-    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
-
-
-def _stripe_like(channel: str, header: str, body: bytes, at: int = NOW) -> dict[str, str]:
-    digest = hmac_digest(SECRETS[channel], f"{at}.".encode() + body).hex()
-    return {header: f"t={at},v1={digest}", "Content-Type": "application/json"}
-
-
-def _messenger(channel: str, obj: str) -> bytes:
-    event = {
-        "sender": {"id": "6123456789012345"},
-        "recipient": {"id": "104912345678901"},
-        "timestamp": NOW * 1000,
-        "message": {"mid": f"m_{channel}_1", "text": "Do you ship to Gdańsk?"},
-    }
-    return json.dumps(
-        {
-            "object": obj,
-            "entry": [{"id": "104912345678901", "time": NOW * 1000, "messaging": [event]}],
-        }
-    ).encode()
-
-
-def _twilio(client: TestClient) -> tuple[bytes, dict[str, str]]:
-    params = {
-        "MessageSid": "SM0123456789abcdef0123456789abcdef",
-        "AccountSid": "AC0123456789abcdef0123456789abcdef",
-        "From": "+48601234567",
-        "To": "+48221234567",
-        "Body": "Is my order ready?",
-        "NumMedia": "0",
-    }
-    url = f"{client.base_url}/webhooks/twilio"
-    signed = url + "".join(f"{key}{params[key]}" for key in sorted(params))
-    mac = hmac.new(SECRETS["twilio"].encode(), signed.encode(), hashlib.sha1).digest()
-    headers = {
-        "X-Twilio-Signature": base64.b64encode(mac).decode(),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    return urlencode(params).encode(), headers
-
-
-def _email() -> tuple[bytes, dict[str, str]]:
-    body = (
-        b"From: =?utf-8?q?Zofia_Wi=C5=9Bniewska?= <zofia.w@example.org>\r\n"
-        b"To: sklep@shop.example.com\r\nSubject: Kettle\r\n"
-        b"Date: Mon, 16 Nov 2026 09:12:00 +0100\r\nMessage-ID: <k1@mail.example.org>\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n\r\nIs the blue kettle in stock?\r\n"
-    )
-    digest = hmac_digest(SECRETS["email"], f"{NOW}.".encode() + body).hex()
-    headers = {
-        "X-Omnichannel-Signature": f"sha256={digest}",
-        "X-Omnichannel-Timestamp": str(NOW),
-        "Content-Type": "message/rfc822",
-    }
-    return body, headers
-
-
 def _signed(channel: str, client: TestClient) -> tuple[bytes, dict[str, str]]:
-    if channel == "whatsapp":
-        body = example.whatsapp_sample()
-        return body, _meta(channel, body)
-    if channel in ("messenger", "instagram"):
-        body = _messenger(channel, "page" if channel == "messenger" else "instagram")
-        return body, _meta(channel, body)
-    if channel == "twilio":
-        return _twilio(client)
-    if channel == "telegram":
-        update = {
-            "update_id": 900001,
-            "message": {
-                "message_id": 7,
-                "from": {"id": 412345678, "is_bot": False, "first_name": "Olena"},
-                "chat": {"id": 412345678, "type": "private"},
-                "date": NOW,
-                "text": "Привіт!",
-            },
-        }
-        body = json.dumps(update).encode()
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRETS["telegram"]}
-        return body, {**headers, "Content-Type": "application/json"}
-    if channel == "email":
-        return _email()
-    if channel == "webchat":
-        document = {
-            "version": 1,
-            "events": [
-                {
-                    "type": "message",
-                    "id": "evt_1",
-                    "sent_at": "2026-11-16T09:12:00+01:00",
-                    "conversation_id": "c_1",
-                    "visitor": {"id": "v_1", "email": "zofia.w@example.org"},
-                    "text": "Hello",
-                }
-            ],
-        }
-        body = json.dumps(document).encode()
-        return body, _stripe_like(channel, "X-Webchat-Signature", body)
-    assert channel == "store"
-    document = {
-        "version": 1,
-        "events": [
-            {
-                "type": "visit",
-                "id": "pos-visit-1",
-                "at": "2026-11-18T12:05:00+01:00",
-                "store_id": "WAW01",
-                "customer": {"email": "zofia.w@example.org"},
-            }
-        ],
-    }
-    body = json.dumps(document).encode()
-    return body, _stripe_like(channel, "X-Store-Signature", body)
+    return signed_request(
+        channel, base_url=str(client.base_url), whatsapp=example.whatsapp_sample()
+    )
 
 
 @pytest.mark.parametrize("channel", example.CHANNELS)
@@ -194,7 +81,7 @@ def test_forged_requests_are_refused(client: TestClient, channel: str) -> None:
 
 def test_a_replay_outside_the_window_is_refused(client: TestClient) -> None:
     body, _ = _signed("webchat", client)
-    stale = _stripe_like("webchat", "X-Webchat-Signature", body, at=NOW - 3600)
+    stale = stripe_like_headers("webchat", "X-Webchat-Signature", body, at=now() - 3600)
     answer = client.post("/webhooks/webchat", content=body, headers=stale)
     assert answer.status_code == 401
     assert "old" in answer.json()["error"] or "window" in answer.json()["error"]
@@ -214,7 +101,7 @@ def test_cross_channel_customer_is_one_profile(client: TestClient, tmp_path: Pat
 
 def test_malformed_body_names_the_field(client: TestClient) -> None:
     body = json.dumps({"object": "whatsapp_business_account", "entry": "nope"}).encode()
-    answer = client.post("/webhooks/whatsapp", content=body, headers=_meta("whatsapp", body))
+    answer = client.post("/webhooks/whatsapp", content=body, headers=meta_headers("whatsapp", body))
     assert answer.status_code == 400
     assert answer.json()["field"].startswith("entry")
 
