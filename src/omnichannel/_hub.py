@@ -255,6 +255,7 @@ class Hub:
         self.consent_policy = consent or ConsentPolicy()
         self._subscribers: list[Subscriber] = []
         self._salt: bytes | None = None
+        self._unconfirmed_salt: bytes | None = None
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -343,11 +344,14 @@ class Hub:
 
         def attempt(tx: Transaction) -> _T:
             events.clear()
+            self._unconfirmed_salt = None
             result = work(tx, events)
             tx.add_events(events)
             return result
 
         result = self._retrying(attempt, attempts)
+        if self._salt is None:
+            self._salt = self._unconfirmed_salt
         self._publish(events)
         return result
 
@@ -362,10 +366,17 @@ class Hub:
             data=data,
         )
 
+    def _salt_in(self, tx: Transaction) -> bytes:
+        """The workspace's salt. A salt read or created in a transaction is only kept for
+        later ones once that transaction has committed (:meth:`_writing`): a rolled-back
+        creation must not outlive its transaction."""
+        if self._salt is not None:
+            return self._salt
+        self._unconfirmed_salt = tx.salt(self.workspace)
+        return self._unconfirmed_salt
+
     def _suppressed(self, tx: Transaction, identifiers: Sequence[Identifier]) -> bool:
-        if self._salt is None:
-            self._salt = tx.salt(self.workspace)
-        digests = {suppression_digest(self._salt, i.match) for i in identifiers}
+        digests = {suppression_digest(self._salt_in(tx), i.match) for i in identifiers}
         return bool(tx.suppressed(self.workspace, digests))
 
     def _ingest_in(
@@ -1139,9 +1150,7 @@ class Hub:
                         handover.setdefault(others[0], []).append(match)
                     continue
                 suppress.append(match)
-            if self._salt is None:
-                self._salt = tx.salt(self.workspace)
-            salt = self._salt
+            salt = self._salt_in(tx)
             tx.add_suppressions(self.workspace, {suppression_digest(salt, m) for m in suppress})
             erased = tx.erase(self.workspace, group)
             for pid, keys in handover.items():

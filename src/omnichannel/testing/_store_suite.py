@@ -363,6 +363,18 @@ class StoreConformance(FeatureConformance):
         assert plain.find(EMAIL) is None
         assert list(plain.profiles()) == []
 
+    def test_a_salt_from_a_rolled_back_transaction_is_not_reused(self, store: Store) -> None:
+        failing = Hub(_FailingTransactionStore(store))
+        with pytest.raises(_Boom):
+            failing.ingest(make_interaction("m1", PHONE))  # creates the salt, rolls back
+        other = Hub(store)
+        other.ingest(make_interaction("m1", PHONE))
+        other.forget(PHONE)  # suppressed under the salt that was committed
+        again = Hub(store).ingest(make_interaction("m2", PHONE))
+        assert again.outcome is IngestOutcome.SUPPRESSED
+        # the first Hub reads the committed salt: it had not kept the rolled-back one
+        assert failing.ingest(make_interaction("m3", PHONE)).outcome is IngestOutcome.SUPPRESSED
+
     def test_review_items_apart_pairs_and_sharers(self, store: Store) -> None:
         item = ReviewItem(
             workspace="default",
