@@ -372,7 +372,8 @@ class Hub:
         creation must not outlive its transaction."""
         if self._salt is not None:
             return self._salt
-        self._unconfirmed_salt = tx.salt(self.workspace)
+        if self._unconfirmed_salt is None:  # reset at the start of each attempt
+            self._unconfirmed_salt = tx.salt(self.workspace)
         return self._unconfirmed_salt
 
     def _suppressed(self, tx: Transaction, identifiers: Sequence[Identifier]) -> bool:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from omnichannel._errors import (
     SchemaVersionError,
@@ -312,10 +313,15 @@ class _Statements:
     """Every statement a transaction runs, built once per store so that SQLAlchemy's
     compiled cache is hit without rebuilding expressions on each call."""
 
-    def __init__(self, t: dict[str, sa.Table]) -> None:
+    def __init__(self, t: dict[str, sa.Table], dialect: sa.Dialect) -> None:
         p, i, x, m = t["profiles"], t["identifiers"], t["interactions"], t["merges"]
         b = sa.bindparam
         self.tables = t
+        self.dialect = dialect
+        # SQLite runs the statements below straight on the driver's cursor: SQLAlchemy's
+        # execution path costs about 60 us per statement there, the driver about 5 us.
+        self.direct = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[str, tuple[str, ...]] | None] = {}
         self.find_interaction = sa.select(x.c.id, x.c.profile_id, x.c.conversation_id).where(
             x.c.workspace == b("ws"), x.c.channel == b("channel"), x.c.source_key == b("key")
         )
@@ -411,6 +417,26 @@ class _Statements:
             .limit(b("lim"))
         )
 
+    def compiled(
+        self, statement: sa.ClauseElement, keys: tuple[str, ...]
+    ) -> tuple[str, tuple[str, ...]] | None:
+        """``statement`` (one of this object's) as driver SQL and its parameter order for
+        parameters ``keys``; None when it must go through SQLAlchemy (expanding IN)."""
+        cache_key = (id(statement), keys)
+        if cache_key not in self._compiled:
+            compiled = statement.compile(dialect=self.dialect, column_keys=list(keys))
+            assert isinstance(compiled, SQLCompiler)
+            usable = (
+                compiled.positiontup is not None
+                and not compiled.post_compile_params
+                and not compiled.literal_execute_params
+                and set(compiled.positiontup) <= set(keys)
+            )
+            self._compiled[cache_key] = (
+                (compiled.string, tuple(compiled.positiontup or ())) if usable else None
+            )
+        return self._compiled[cache_key]
+
     def owners(self, count: int) -> sa.Select[Any]:
         """The lookup of ``count`` match keys in the identifier index."""
         if count not in self._owners:
@@ -461,8 +487,25 @@ class _Statements:
         )
         self.insert_event = e.insert()
         self.suppressed = sa.select(sp.c.digest).where(
-            sp.c.workspace == b("ws"), sp.c.digest.in_(b("digests", expanding=True))
+            sp.c.workspace == b("ws"), sp.c.digest == b("digest")
         )
+
+
+class _Rows:
+    """The few result methods the transaction uses, over a driver cursor."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+        self.rowcount: int = cursor.rowcount
+
+    def first(self) -> Any:
+        return self._cursor.fetchone()
+
+    def all(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor)
 
 
 class _SQLTransaction:
@@ -471,6 +514,32 @@ class _SQLTransaction:
         self._q = q
         self._readonly = readonly
 
+    def _run(self, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """Execute one of the prebuilt statements (a list of parameter sets: many rows).
+
+        On SQLite it goes straight to the driver's cursor, inside the same transaction;
+        driver errors are wrapped as SQLAlchemy's so that they translate as usual."""
+        if not self._q.direct:
+            return self._c.execute(statement, params)
+        many = isinstance(params, list)
+        first: dict[str, Any] = params[0] if isinstance(params, list) else params
+        plan = self._q.compiled(statement, tuple(sorted(first)))
+        if plan is None:
+            return self._c.execute(statement, params)
+        sql, order = plan
+        cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if many:
+                assert isinstance(params, list)
+                cursor.executemany(sql, [tuple(row[k] for k in order) for row in params])
+            else:
+                cursor.execute(sql, tuple(first[k] for k in order))
+        except self._c.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                sql, params, exc, self._c.dialect.loaded_dbapi.Error, dialect=self._c.dialect
+            ) from exc
+        return _Rows(cursor)
+
     def _writable(self) -> None:
         if self._readonly:
             raise StoreError("write attempted in a read-only transaction")
@@ -478,7 +547,7 @@ class _SQLTransaction:
     def find_interaction(
         self, workspace: str, channel: str, idempotency_key: str
     ) -> InteractionRecord | None:
-        row = self._c.execute(
+        row = self._run(
             self._q.find_interaction, {"ws": workspace, "channel": channel, "key": idempotency_key}
         ).first()
         return None if row is None else InteractionRecord(row[0], row[1], row[2])
@@ -488,16 +557,14 @@ class _SQLTransaction:
         found: dict[MatchKey, str] = {}
         for start in range(0, len(wanted), 50):
             chunk = wanted[start : start + 50]
-            rows = self._c.execute(
-                self._q.owners(len(chunk)), {"ws": workspace, **_key_params(chunk)}
-            )
+            rows = self._run(self._q.owners(len(chunk)), {"ws": workspace, **_key_params(chunk)})
             for kind, namespace, key, profile_id in rows:
                 found[(kind, namespace, key)] = profile_id
         return found
 
     def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
         query = self._q.lock_profile if lock else self._q.get_profile
-        row = self._c.execute(query, {"ws": workspace, "pid": profile_id}).first()
+        row = self._run(query, {"ws": workspace, "pid": profile_id}).first()
         return None if row is None else Profile.model_validate_json(row[0])
 
     def list_profiles(
@@ -525,11 +592,11 @@ class _SQLTransaction:
             "updated_us": _micros(profile.updated_at),
             "doc": profile.model_dump_json(),
         }
-        updated = self._c.execute(self._q.update_profile, {"ws": ws, "pid": pid, **values})
+        updated = self._run(self._q.update_profile, {"ws": ws, "pid": pid, **values})
         if updated.rowcount == 0:
-            self._c.execute(self._q.insert_profile, {"workspace": ws, "id": pid, **values})
+            self._run(self._q.insert_profile, {"workspace": ws, "id": pid, **values})
         for kind, namespace, key in release:
-            self._c.execute(
+            self._run(
                 self._q.release, {"ws": ws, "kind": kind, "ns": namespace, "k": key, "pid": pid}
             )
         if not claim:
@@ -552,11 +619,11 @@ class _SQLTransaction:
                 }
             )
         if rows:
-            self._c.execute(self._q.claim, rows)
+            self._run(self._q.claim, rows)
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
         self._writable()
-        self._c.execute(
+        self._run(
             self._q.insert_interaction,
             {
                 "id": interaction.id,
@@ -582,24 +649,22 @@ class _SQLTransaction:
         self._writable()
         params: dict[str, object] = {"ws": workspace, "src": from_profile, "dst": to_profile}
         if origins is None:
-            result = self._c.execute(self._q.move, params)
+            result = self._run(self._q.move, params)
         else:
             if not origins:
                 return 0
-            result = self._c.execute(
-                self._q.move_from_origins, {**params, "origins": list(origins)}
-            )
+            result = self._run(self._q.move_from_origins, {**params, "origins": list(origins)})
         return int(result.rowcount)
 
     def put_merge(self, merge: Merge) -> None:
         self._writable()
         doc = merge.model_dump_json()
         merged_us = _micros(merge.merged_at)
-        updated = self._c.execute(
+        updated = self._run(
             self._q.update_merge, {"mid": merge.id, "merged_us": merged_us, "doc": doc}
         )
         if updated.rowcount == 0:
-            self._c.execute(
+            self._run(
                 self._q.insert_merge,
                 {
                     "id": merge.id,
@@ -612,17 +677,17 @@ class _SQLTransaction:
             )
 
     def get_merge(self, workspace: str, merge_id: str) -> Merge | None:
-        row = self._c.execute(self._q.get_merge, {"ws": workspace, "mid": merge_id}).first()
+        row = self._run(self._q.get_merge, {"ws": workspace, "mid": merge_id}).first()
         return None if row is None else Merge.model_validate_json(row[0])
 
     def put_review(self, item: ReviewItem) -> None:
         self._writable()
         doc = item.model_dump_json()
-        updated = self._c.execute(
+        updated = self._run(
             self._q.update_review, {"rid": item.id, "status": item.status.value, "doc": doc}
         )
         if updated.rowcount == 0:
-            self._c.execute(
+            self._run(
                 self._q.insert_review,
                 {
                     "id": item.id,
@@ -636,7 +701,7 @@ class _SQLTransaction:
             )
 
     def get_review(self, workspace: str, review_id: str) -> ReviewItem | None:
-        row = self._c.execute(self._q.get_review, {"ws": workspace, "rid": review_id}).first()
+        row = self._run(self._q.get_review, {"ws": workspace, "rid": review_id}).first()
         return None if row is None else ReviewItem.model_validate_json(row[0])
 
     def reviews(
@@ -660,13 +725,13 @@ class _SQLTransaction:
         self._writable()
         if not self.is_apart(workspace, first, second):
             low, high = sorted((first, second))
-            self._c.execute(
+            self._run(
                 self._q.insert_apart, {"workspace": workspace, "low_id": low, "high_id": high}
             )
 
     def is_apart(self, workspace: str, first: str, second: str) -> bool:
         low, high = sorted((first, second))
-        found = self._c.execute(self._q.apart_exists, {"ws": workspace, "low": low, "high": high})
+        found = self._run(self._q.apart_exists, {"ws": workspace, "low": low, "high": high})
         return found.first() is not None
 
     def add_sharer(self, workspace: str, match: MatchKey, profile_id: str) -> None:
@@ -674,7 +739,7 @@ class _SQLTransaction:
         existing = self.sharers(workspace, [match]).get(match, [])
         if profile_id not in existing:
             kind, namespace, key = match
-            self._c.execute(
+            self._run(
                 self._q.insert_sharer,
                 {
                     "workspace": workspace,
@@ -691,9 +756,7 @@ class _SQLTransaction:
         found: dict[MatchKey, list[str]] = {}
         for start in range(0, len(wanted), 50):
             chunk = wanted[start : start + 50]
-            rows = self._c.execute(
-                self._q.sharers(len(chunk)), {"ws": workspace, **_key_params(chunk)}
-            )
+            rows = self._run(self._q.sharers(len(chunk)), {"ws": workspace, **_key_params(chunk)})
             for kind, namespace, key, profile_id in rows:
                 found.setdefault((kind, namespace, key), []).append(profile_id)
         return found
@@ -701,24 +764,22 @@ class _SQLTransaction:
     def set_blocking_keys(self, workspace: str, profile_id: str, keys: Collection[str]) -> None:
         self._writable()
         params = {"ws": workspace, "pid": profile_id}
-        old = {key for (key,) in self._c.execute(self._q.blocking_of, params)}
+        old = {key for (key,) in self._run(self._q.blocking_of, params)}
         new = set(keys)
         for key in old - new:
-            self._c.execute(self._q.unfile, {**params, "k": key})
+            self._run(self._q.unfile, {**params, "k": key})
         rows = [{"workspace": workspace, "key": k, "profile_id": profile_id} for k in new - old]
         if rows:
-            self._c.execute(self._q.file, rows)
+            self._run(self._q.file, rows)
 
     def candidates(self, workspace: str, keys: Collection[str], *, limit: int) -> list[str]:
         if not keys:
             return []
-        rows = self._c.execute(
-            self._q.candidates, {"ws": workspace, "keys": list(keys), "lim": limit}
-        )
+        rows = self._run(self._q.candidates, {"ws": workspace, "keys": list(keys), "lim": limit})
         return [profile_id for (profile_id,) in rows]
 
     def merges(self, workspace: str, profile_id: str) -> list[Merge]:
-        rows = self._c.execute(self._q.merges, {"ws": workspace, "pid": profile_id})
+        rows = self._run(self._q.merges, {"ws": workspace, "pid": profile_id})
         return [Merge.model_validate_json(doc) for (doc,) in rows]
 
     def timeline(
@@ -731,10 +792,10 @@ class _SQLTransaction:
     ) -> list[Interaction]:
         params: dict[str, object] = {"ws": workspace, "pid": profile_id, "lim": limit}
         if before is None:
-            rows = self._c.execute(self._q.timeline, params)
+            rows = self._run(self._q.timeline, params)
         else:
             params.update(at=_micros(before[0]), before_id=before[1])
-            rows = self._c.execute(self._q.timeline_before, params)
+            rows = self._run(self._q.timeline_before, params)
         return [Interaction.model_validate_json(doc) for (doc,) in rows]
 
     def scan_interactions(
@@ -763,9 +824,9 @@ class _SQLTransaction:
             "doc": conversation.model_dump_json(),
         }
         ws, cid = conversation.workspace, conversation.id
-        updated = self._c.execute(self._q.update_conversation, {"ws": ws, "cid": cid, **values})
+        updated = self._run(self._q.update_conversation, {"ws": ws, "cid": cid, **values})
         if updated.rowcount == 0:
-            self._c.execute(
+            self._run(
                 self._q.insert_conversation,
                 {
                     "workspace": ws,
@@ -776,9 +837,7 @@ class _SQLTransaction:
             )
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
-        row = self._c.execute(
-            self._q.get_conversation, {"ws": workspace, "cid": conversation_id}
-        ).first()
+        row = self._run(self._q.get_conversation, {"ws": workspace, "cid": conversation_id}).first()
         return None if row is None else Conversation.model_validate_json(row[0])
 
     def conversations(
@@ -791,9 +850,9 @@ class _SQLTransaction:
     ) -> list[Conversation]:
         params: dict[str, object] = {"ws": workspace, "pid": profile_id, "lim": limit}
         if status is None:
-            rows = self._c.execute(self._q.conversations, params)
+            rows = self._run(self._q.conversations, params)
         else:
-            rows = self._c.execute(self._q.open_conversations, {**params, "status": status.value})
+            rows = self._run(self._q.open_conversations, {**params, "status": status.value})
         return [Conversation.model_validate_json(doc) for (doc,) in rows]
 
     def move_conversations(
@@ -863,7 +922,7 @@ class _SQLTransaction:
     def add_events(self, events: Sequence[Event]) -> None:
         self._writable()
         if events:
-            self._c.execute(
+            self._run(
                 self._q.insert_event,
                 [
                     {
@@ -936,8 +995,11 @@ class _SQLTransaction:
     def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
         if not digests:
             return set()
-        rows = self._c.execute(self._q.suppressed, {"ws": workspace, "digests": list(digests)})
-        return {digest for (digest,) in rows}
+        found = set()
+        for digest in digests:  # one or two per interaction: primary-key probes
+            if self._run(self._q.suppressed, {"ws": workspace, "digest": digest}).first():
+                found.add(digest)
+        return found
 
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
         self._writable()
@@ -1065,7 +1127,7 @@ class SQLStore:
         self._prefix = table_prefix
         self._schema = schema
         self._t = _tables(self._metadata, table_prefix)
-        self._q = _Statements(self._t)
+        self._q = _Statements(self._t, self.engine.dialect)
         self._closed = False
         self._prepare_schema()
 
