@@ -321,7 +321,9 @@ class _Statements:
         # SQLite runs the statements below straight on the driver's cursor: SQLAlchemy's
         # execution path costs about 60 us per statement there, the driver about 5 us.
         self.direct = dialect.name == "sqlite" and dialect.paramstyle == "qmark"
-        self._compiled: dict[tuple[int, tuple[str, ...]], tuple[str, tuple[str, ...]] | None] = {}
+        self._compiled: dict[
+            tuple[int, tuple[str, ...]], tuple[str, tuple[str, ...], dict[str, Any]] | None
+        ] = {}
         self.find_interaction = sa.select(x.c.id, x.c.profile_id, x.c.conversation_id).where(
             x.c.workspace == b("ws"), x.c.channel == b("channel"), x.c.source_key == b("key")
         )
@@ -419,22 +421,25 @@ class _Statements:
 
     def compiled(
         self, statement: sa.ClauseElement, keys: tuple[str, ...]
-    ) -> tuple[str, tuple[str, ...]] | None:
-        """``statement`` (one of this object's) as driver SQL and its parameter order for
-        parameters ``keys``; None when it must go through SQLAlchemy (expanding IN)."""
+    ) -> tuple[str, tuple[str, ...], dict[str, Any]] | None:
+        """``statement`` (one of this object's) as driver SQL, its parameter order for
+        parameters ``keys`` and the values of binds fixed in the statement (an OFFSET 0);
+        None when it must go through SQLAlchemy (an expanding IN)."""
         cache_key = (id(statement), keys)
         if cache_key not in self._compiled:
             compiled = statement.compile(dialect=self.dialect, column_keys=list(keys))
             assert isinstance(compiled, SQLCompiler)
+            order = tuple(compiled.positiontup or ())
+            fixed = {
+                name: compiled.binds[name].effective_value for name in order if name not in keys
+            }
             usable = (
                 compiled.positiontup is not None
                 and not compiled.post_compile_params
                 and not compiled.literal_execute_params
-                and set(compiled.positiontup) <= set(keys)
+                and all(value is not None for value in fixed.values())
             )
-            self._compiled[cache_key] = (
-                (compiled.string, tuple(compiled.positiontup or ())) if usable else None
-            )
+            self._compiled[cache_key] = (compiled.string, order, fixed) if usable else None
         return self._compiled[cache_key]
 
     def owners(self, count: int) -> sa.Select[Any]:
@@ -491,6 +496,14 @@ class _Statements:
         )
 
 
+def _ordered(
+    params: dict[str, Any], order: tuple[str, ...], fixed: dict[str, Any]
+) -> tuple[Any, ...]:
+    if fixed:
+        return tuple(params[k] if k in params else fixed[k] for k in order)
+    return tuple(params[k] for k in order)
+
+
 class _Rows:
     """The few result methods the transaction uses, over a driver cursor."""
 
@@ -526,14 +539,14 @@ class _SQLTransaction:
         plan = self._q.compiled(statement, tuple(sorted(first)))
         if plan is None:
             return self._c.execute(statement, params)
-        sql, order = plan
+        sql, order, fixed = plan
         cursor = self._c.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             if many:
                 assert isinstance(params, list)
-                cursor.executemany(sql, [tuple(row[k] for k in order) for row in params])
+                cursor.executemany(sql, [_ordered(row, order, fixed) for row in params])
             else:
-                cursor.execute(sql, tuple(first[k] for k in order))
+                cursor.execute(sql, _ordered(first, order, fixed))
         except self._c.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(
                 sql, params, exc, self._c.dialect.loaded_dbapi.Error, dialect=self._c.dialect
