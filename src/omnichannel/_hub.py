@@ -7,6 +7,7 @@ import binascii
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -255,7 +256,7 @@ class Hub:
         self.consent_policy = consent or ConsentPolicy()
         self._subscribers: list[Subscriber] = []
         self._salt: bytes | None = None
-        self._unconfirmed_salt: bytes | None = None
+        self._local = threading.local()  # per thread: a salt not yet known committed
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -344,14 +345,14 @@ class Hub:
 
         def attempt(tx: Transaction) -> _T:
             events.clear()
-            self._unconfirmed_salt = None
+            self._local.salt = None
             result = work(tx, events)
             tx.add_events(events)
             return result
 
         result = self._retrying(attempt, attempts)
         if self._salt is None:
-            self._salt = self._unconfirmed_salt
+            self._salt = getattr(self._local, "salt", None)
         self._publish(events)
         return result
 
@@ -372,9 +373,10 @@ class Hub:
         creation must not outlive its transaction."""
         if self._salt is not None:
             return self._salt
-        if self._unconfirmed_salt is None:  # reset at the start of each attempt
-            self._unconfirmed_salt = tx.salt(self.workspace)
-        return self._unconfirmed_salt
+        salt: bytes | None = getattr(self._local, "salt", None)  # reset by each attempt
+        if salt is None:
+            salt = self._local.salt = tx.salt(self.workspace)
+        return salt
 
     def _suppressed(self, tx: Transaction, identifiers: Sequence[Identifier]) -> bool:
         digests = {suppression_digest(self._salt_in(tx), i.match) for i in identifiers}
