@@ -43,6 +43,7 @@ from omnichannel._model import (
     ReviewStatus,
     TimelinePage,
     clean_topics,
+    utc,
 )
 from omnichannel._normalize import normalize_region
 from omnichannel._privacy import ForgetResult, ProfileExport, suppression_digest
@@ -166,12 +167,6 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime, field: str) -> datetime:
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise InvalidValueError(field, moment, "must be a timezone-aware datetime", mask=False)
-    return moment.astimezone(timezone.utc)
 
 
 class Hub:
@@ -924,7 +919,7 @@ class Hub:
     ) -> Conversation:
         """Close a conversation (its resolution time ends ``at``, by default now). A
         closed conversation reopens when the customer replies to it or it is reopened."""
-        moment = _now() if at is None else _aware(at, "at")
+        moment = _now() if at is None else utc(at, field="at")
         current = self.conversation(conversation_id)
         if not current.is_open:
             return current
@@ -1027,7 +1022,7 @@ class Hub:
             NotFoundError: no such profile or nobody has that identifier.
             InvalidPayloadError: a malformed channel, purpose, source or time.
         """
-        moment = _now() if at is None else _aware(at, "at")
+        moment = _now() if at is None else utc(at, field="at")
 
         def work(tx: Transaction, events: list[Event]) -> Consent:
             profile = self._profile_for(tx, who)
@@ -1192,8 +1187,8 @@ class Hub:
     ) -> Iterator[tuple[str, Interaction]]:
         """Every ``(profile_id, interaction)`` of the workspace, oldest first, in pages
         (``since`` inclusive, ``until`` exclusive): what reports read."""
-        start = None if since is None else _aware(since, "since")
-        end = None if until is None else _aware(until, "until")
+        start = None if since is None else utc(since, field="since")
+        end = None if until is None else utc(until, field="until")
         after: tuple[datetime, str] | None = None
         while True:
             with self.store.transaction(readonly=True) as tx:
@@ -1213,8 +1208,8 @@ class Hub:
         page_size: int = 1000,
     ) -> Iterator[Conversation]:
         """Every conversation of the workspace opened in ``[since, until)``, oldest first."""
-        start = None if since is None else _aware(since, "since")
-        end = None if until is None else _aware(until, "until")
+        start = None if since is None else utc(since, field="since")
+        end = None if until is None else utc(until, field="until")
         after: tuple[datetime, str] | None = None
         while True:
             with self.store.transaction(readonly=True) as tx:

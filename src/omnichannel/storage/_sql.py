@@ -171,7 +171,10 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("opened_us", sa.BigInteger, nullable=False),
         sa.Column("last_us", sa.BigInteger, nullable=False),
         sa.Column("doc", sa.Text, nullable=False),
-        sa.Index(name("conversations_profile"), "workspace", "profile_id", "last_us"),
+        # status before time: the open-conversation lookup on every ingest skips closed ones
+        sa.Index(
+            name("conversations_profile"), "workspace", "profile_id", "status", "last_us", "id"
+        ),
         sa.Index(name("conversations_origin"), "workspace", "origin_profile_id"),
         sa.Index(name("conversations_time"), "workspace", "opened_us", "id"),
     )
