@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Cyrillic names are data
 """Merge policy: what may decide, and when names say two people differ."""
 
 from __future__ import annotations
@@ -63,6 +64,17 @@ def test_a_custom_policy_reaches_resolution() -> None:
         ({"first_name": "Jan"}, {}, False),
         ({}, {}, False),
         ({"display_name": "   "}, {"first_name": "Jan"}, False),
+        ({"display_name": "Nowak, Anna"}, {"first_name": "Anna"}, False),
+        ({"display_name": "Nowak, Anna"}, {"first_name": "Piotr"}, True),
+        ({"first_name": "Юлія"}, {"first_name": "Yuliia"}, False),
+        ({"first_name": "Олена"}, {"first_name": "Helena"}, False),
+        ({"first_name": "Тарас"}, {"first_name": "Taras"}, False),
+        ({"first_name": "Тарас"}, {"first_name": "Olena"}, True),
+        ({"first_name": "Mykola"}, {"first_name": "Nikolay"}, False),
+        ({"first_name": "Iurii"}, {"first_name": "Yuri"}, False),
+        ({"first_name": "Jędrek"}, {"first_name": "Andrzej"}, False),
+        ({"first_name": "John"}, {"first_name": "Jack"}, True),  # father and son
+        ({"first_name": "Julia"}, {"first_name": "Petra"}, True),
     ],
 )
 def test_names_conflict(left: dict[str, str], right: dict[str, str], conflict: bool) -> None:

@@ -304,6 +304,7 @@ def _corroborated(result: PairScore) -> bool:
 RULE_PROBABILISTIC = "probabilistic"
 """Link rule: no identifier decided; names, dates and addresses scored above the threshold."""
 _MAX_CANDIDATES = 50
+_STRENGTH_CACHE = 65_536  # identifiers whose strength a resolver remembers
 
 
 def _first(entries: Iterable[Identifier], kind: IdentifierKind) -> str | None:
@@ -395,6 +396,19 @@ class Resolver:
     def __init__(self, policy: MergePolicy | None = None, matching: Settings | None = None) -> None:
         self.policy = policy or MergePolicy()
         self.matching = matching
+        self._strengths: dict[MatchKey, Strength] = {}
+        self._strengths_of = self.policy  # the policy the remembered strengths are from
+
+    def strength(self, identifier: Identifier) -> Strength:
+        """The policy's :meth:`~MergePolicy.strength`, remembered per identifier."""
+        match = identifier.match
+        known = self._strengths.get(match)
+        if known is None or self._strengths_of is not self.policy:
+            if len(self._strengths) >= _STRENGTH_CACHE or self._strengths_of is not self.policy:
+                self._strengths.clear()
+                self._strengths_of = self.policy
+            known = self._strengths[match] = self.policy.strength(identifier)
+        return known
 
     def _match(
         self, tx: Transaction, workspace: str, interaction: Interaction
@@ -461,8 +475,9 @@ class Resolver:
         """
         policy = self.policy
         unique = list({i.match: i for i in interaction.identifiers}.values())
-        strong = [i for i in unique if policy.strength(i) is Strength.STRONG]
-        roles = [i for i in unique if policy.strength(i) is Strength.ROLE]
+        strengths = [self.strength(i) for i in unique]
+        strong = [i for i, s in zip(unique, strengths, strict=True) if s is Strength.STRONG]
+        roles = [i for i, s in zip(unique, strengths, strict=True) if s is Strength.ROLE]
         if not strong:
             # A role mailbox alone (info@ writing) is the mailbox's own profile; beside a
             # personal identifier it is only recorded.
@@ -520,9 +535,15 @@ class Resolver:
         merged_ids: list[str] = []
         target: Profile | None = None
         kept_apart: list[Profile] = []
+        clashing: list[Profile] = []  # tied here, but another person by name
         for profile in ordered:
             if target is None:
                 target = profile
+                continue
+            if policy.detect_shared and names_conflict(
+                target.traits, profile.traits, policy.shared_name_similarity
+            ):
+                clashing.append(profile)
                 continue
             evidence = tie[target.id] + tie[profile.id]
             conflicting = self._exceeds(target, (e.identifier for e in profile.identifiers))
@@ -555,14 +576,19 @@ class Resolver:
             )
             tie[target.id] = evidence
             merged_ids.append(profile.id)
-        if kept_apart and target is not None:
+        if (kept_apart or clashing) and target is not None:
             # The interaction joins the owner of its highest-priority identifier.
             def rank(p: Profile) -> int:
                 return max(policy.kind_policy(i).priority for i in tie[p.id])
 
-            best = max([target, *kept_apart], key=rank)
-            if best is not target:
-                target = best
+            best = max([target, *kept_apart, *clashing], key=rank)
+            # Two people by name tied by one interaction (a household's landline beside
+            # a personal email): what tied the others here is shared, not theirs alone.
+            apart_by_name = {p.id for p in clashing}
+            for profile in [target, *clashing]:
+                if profile.id != best.id and apart_by_name & {profile.id, best.id}:
+                    newly_shared.extend((ident, profile.id) for ident in tie[profile.id])
+            target = best
 
         outcome = IngestOutcome.MERGED if merged_ids else IngestOutcome.ATTACHED
         possible: tuple[Profile, PairScore] | None = None

@@ -6,9 +6,12 @@ holds at most one external id per system; an identifier seen with clearly differ
 names is treated as shared (a family phone) and links people as *related*, not *same*.
 """
 
+# ruff: noqa: RUF001 - the transliteration table holds Cyrillic letters
+
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Mapping
 from enum import Enum
@@ -244,47 +247,133 @@ _NAME_GROUPS = (
     "grzegorz grzesiek",
     "joanna asia joasia",
     "magdalena magda madzia",
-    "anna ania anka anusia",
-    "maria marysia",
-    "barbara basia",
+    "anna ania anka anusia hanna ganna",
+    "maria marysia mariia mariya",
+    "barbara basia barb",
     "dorota dorotka",
-    "stanislaw stas stasiek",
+    "stanislaw stas stasiek staszek",
     "jozef jozek",
     "jan janek jasiek",
     "william will bill billy liam",
     "robert rob bob bobby",
-    "richard rick dick rich",
+    "richard rick dick rich ricky",
     "elizabeth liz lizzy beth betty eliza",
     "katherine catherine kate katie kathy cathy",
     "margaret maggie meg peggy",
     "james jim jimmy jamie",
-    "michael mike mikey mick",
+    "michael mike mikey mick micha",
     "thomas tom tommy",
     "christopher chris kit",
-    "alexander alex sasha sascha aleksandr oleksandr",
+    "alexander alex sasha sascha sashko aleksandr oleksandr olexandr alexandr",
     "alexandra alex sasha sascha",
     "jennifer jenny jen",
-    "johann johannes hans",
+    "johann johannes hans hannes",
     "jurgen juergen",
-    "wolfgang wolf",
+    "wolfgang wolf wolfi",
     "sergey sergei serhii serhiy sergiy",
     "yulia julia iuliia yuliya",
-    "dmitry dmitri dmytro dima",
+    "dmitry dmitri dmitriy dmytro dmitro dima",
     "vladimir volodymyr vova volodya",
-    "ekaterina yekaterina katya katia",
-    "natalia natalya natasha",
+    "ekaterina yekaterina katya katia kateryna katerina",
+    "natalia natalya natasha nataliia nataliya",
     "mikhail mykhailo misha",
     "andrey andrei andrii andriy",
     "olga olha",
-    "elena olena lena",
-    "ivan ivanko vanya",
+    "elena olena lena yelena helena",
+    "ivan ivanko vanya vania iwan",
+    "mykola nikolai nikolay mikola kolya kolia",
+    "yevhen evgeny evgeniy yevgeniy evgen ievgen yevgeny zhenya zhenia",
+    "pavlo pavel pasha",
+    "yurii yuriy yuri iurii yura",
+    "bohdan bogdan",
+    "oleh oleg",
+    "maksym maxim maksim max",
+    "vitalii vitaliy vitaly",
+    "halyna galina halina halia galya",
+    "tetiana tatiana tetyana tatyana tanya tania",
+    "iryna irina ira",
+    "svitlana svetlana sveta",
+    "viktoriia viktoria victoria viktoriya vika",
+    "anastasiia anastasia anastasiya nastya nastia",
+    "liudmyla lyudmila ludmila liuda lyuda",
+    "daryna darina dasha",
+    "piotr piotrek",
+    "andrzej jedrek",
+    "zbigniew zbyszek",
+    "jerzy jurek",
+    "dariusz darek",
+    "krystyna krysia",
+    "jolanta jola",
+    "weronika wera",
+    "mateusz mati",
+    "andreas andi",
+    "daniel dani dan danny",
+    "matthias matze",
+    "sebastian basti seb",
+    "susanne susi",
+    "stefanie steffi",
+    "katharina kathi",
+    "julia jule",
+    "jessica jessi jess",
+    "ursula uschi",
+    "brigitte gitte",
+    "john johnny",
+    "david dave",
+    "matthew matt",
+    "andrew andy",
+    "steven stephen steve",
+    "oliver ollie",
+    "samuel sam",
+    "olivia liv",
+    "charlotte lottie",
+    "rebecca becky",
+    "victoria vicky",
+    "joseph joe",
+    "charles charlie chuck",
+    "anthony tony",
+    "joshua josh",
+    "patricia pat patty",
+    "susan sue",
+    "sandra sandy",
+    "kimberly kim",
+    "pierre pierrot",
+    "nicolas nico",
+    "frederic fred",
+    "raphael raph",
 )
 _CANONICAL = {name: group.split()[0] for group in _NAME_GROUPS for name in group.split()}
 
 
+# Cyrillic to Latin as Ukrainian passports and common Russian usage spell names; names
+# arrive in either script (a Telegram profile in Cyrillic, a web order in Latin).
+_CYRILLIC = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ye",
+        "ё": "yo", "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "yi", "й": "i", "к": "k",
+        "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+        "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+        "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    }
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=65_536)
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.replace("ł", "l").replace("Ł", "L"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().strip()
+    text = text.replace("ł", "l").replace("Ł", "L").casefold().translate(_CYRILLIC)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+
+
+def _given(name: str) -> str:
+    """A given name reduced to how it sounds across spellings: the name group's first
+    member when it is a known diminutive or transliteration, else the name with ``y``
+    read as ``i``, ``w`` as ``v`` and doubled letters single (Iurii, Yurii, Yuri)."""
+    name = name.rstrip(".")
+    if name in _CANONICAL:
+        return _CANONICAL[name]
+    skeleton = name.replace("y", "i").replace("w", "v")
+    skeleton = re.sub(r"(.)\1+", r"\1", skeleton)
+    return _CANONICAL.get(skeleton, skeleton)
 
 
 def observed_name(traits: Mapping[str, JsonValue]) -> tuple[str, str] | None:
@@ -295,8 +384,13 @@ def observed_name(traits: Mapping[str, JsonValue]) -> tuple[str, str] | None:
         return _fold(first), _fold(last) if isinstance(last, str) else ""
     for key in ("display_name", "name"):
         value = traits.get(key)
-        if isinstance(value, str) and value.split():
-            parts = value.split()
+        if not isinstance(value, str):
+            continue
+        family, comma, given = value.partition(",")
+        if comma and given.split() and family.split():  # "Nowak, Anna"
+            return _fold(given.split()[0]), _fold(family.split()[-1])
+        parts = value.split()
+        if parts:
             return _fold(parts[0]), _fold(parts[-1]) if len(parts) > 1 else ""
     return None
 
@@ -315,6 +409,10 @@ def names_conflict(
     given_a, given_b = a[0].rstrip("."), b[0].rstrip(".")
     if len(given_a) == 1 or len(given_b) == 1:
         return given_a[:1] != given_b[:1]
-    if _CANONICAL.get(given_a, given_a) == _CANONICAL.get(given_b, given_b):
-        return False  # Kasia is Katarzyna
-    return JaroWinkler.similarity(given_a, given_b) < threshold
+    sound_a, sound_b = _given(given_a), _given(given_b)
+    if sound_a == sound_b:
+        return False  # Kasia is Katarzyna, Юлія is Yuliia
+    return (
+        max(JaroWinkler.similarity(given_a, given_b), JaroWinkler.similarity(sound_a, sound_b))
+        < threshold
+    )

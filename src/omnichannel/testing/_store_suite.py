@@ -534,6 +534,39 @@ class StoreConformance(FeatureConformance):
         assert len(hub.reviews()) == 1  # not raised twice
         assert not hub.why(jan.profile_id, anna.profile_id).same
 
+    def test_an_interaction_tying_two_named_people_relates_them(self, hub: Hub) -> None:
+        # Petra gave the household landline with her order; Julia writes from her own
+        # mailbox; then a till record carries Julia's email and the landline, no name.
+        petra = hub.ingest(make_interaction("1", PHONE, traits={"first_name": "Petra"}))
+        julia = hub.ingest(
+            make_interaction("2", EMAIL, minutes=1, traits={"display_name": "Schäfer, Julia"})
+        )
+        till = hub.ingest(make_interaction("3", EMAIL, PHONE, minutes=2))
+        assert till.outcome is IngestOutcome.ATTACHED
+        assert till.profile_id == julia.profile_id  # the email outranks the phone
+        assert hub.profile(petra.profile_id).id == petra.profile_id  # not merged
+        (review,) = hub.reviews()
+        assert review.grade is Grade.RELATED
+        assert set(review.profile_ids) == {petra.profile_id, julia.profile_id}
+        # the landline is shared now: a name picks the sharer
+        again = hub.ingest(make_interaction("4", PHONE, minutes=3, traits={"first_name": "Jule"}))
+        assert again.profile_id == julia.profile_id
+        plain = hub.ingest(make_interaction("5", PHONE, minutes=4, traits={"first_name": "Petra"}))
+        assert plain.profile_id == petra.profile_id
+
+    def test_one_person_under_two_spellings_still_merges(self, hub: Hub) -> None:
+        cyrillic = hub.ingest(make_interaction("1", PHONE, traits={"first_name": "Юлія"}))
+        latin = hub.ingest(
+            make_interaction("2", EMAIL, minutes=1, traits={"display_name": "Yulia Shevchenko"})
+        )
+        both = hub.ingest(make_interaction("3", EMAIL, PHONE, minutes=2))
+        assert both.outcome is IngestOutcome.MERGED
+        assert set(both.merged_ids) | {both.profile_id} == {
+            cyrillic.profile_id,
+            latin.profile_id,
+        }
+        assert hub.reviews() == []
+
     def test_second_customer_number_is_a_conflict_not_a_merge(self, hub: Hub) -> None:
         first = hub.ingest(make_interaction("1", PHONE, SHOP_1))
         other = hub.ingest(make_interaction("2", PHONE, SHOP_2, minutes=1))
