@@ -26,7 +26,7 @@ from omnichannel import (
     Profile,
     TextPart,
 )
-from omnichannel._model import new_id, utc
+from omnichannel._model import TRUSTED, new_id, utc
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 CEST = timezone(timedelta(hours=2))
@@ -444,3 +444,31 @@ def test_profile_is_live_until_merged() -> None:
     profile = Profile(created_at=NOW, updated_at=NOW)
     assert profile.is_live
     assert not profile.model_copy(update={"merged_into": "other"}).is_live
+
+
+def test_documents_read_back_from_a_store_skip_normalizing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import omnichannel._model as model
+
+    written = Identifier.phone("+48 601 234 567")
+    stored = written.model_dump_json()
+    calls: list[object] = []
+    real = model._normalized_fields
+
+    def counting(*args: object) -> dict[str, object]:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "_normalized_fields", counting)
+    trusted = Identifier.model_validate_json(stored, context=TRUSTED)
+    assert calls == []
+    assert trusted == written
+    assert trusted.original == "+48 601 234 567"
+    # only the store's own marker is trusted: a look-alike context is normalized
+    lookalike = Identifier.model_validate_json(stored, context={"trusted": True})
+    assert len(calls) == 1
+    assert lookalike == trusted
+    forged = '{"kind": "phone", "value": "not a number", "key": "x"}'
+    with pytest.raises(ValidationError, match="value"):
+        Identifier.model_validate_json(forged, context={"trusted": True})

@@ -304,8 +304,8 @@ class Hub:
                 "needs at least one customer identifier to attribute the interaction",
                 mask=False,
             )
-        policy = self.resolver.policy
-        if all(policy.strength(i) is Strength.PLACEHOLDER for i in interaction.identifiers):
+        strength = self.resolver.strength
+        if all(strength(i) is Strength.PLACEHOLDER for i in interaction.identifiers):
             raise InvalidValueError(
                 f"{prefix}identifiers",
                 ", ".join(str(i) for i in interaction.identifiers),

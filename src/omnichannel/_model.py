@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -190,6 +191,12 @@ class _Rejected:
         return repr(self.masked)
 
 
+TRUSTED: Mapping[str, Any] = MappingProxyType({"trusted": True})
+"""Validation context for documents a store wrote itself: identifiers in them were
+normalized when they were first validated, so reading them back skips normalizing
+again (the same object, compared by identity, so user input cannot claim it)."""
+
+
 class Identifier(BaseModel):
     """Something that points at one customer: a phone, an email, a handle, an external id.
 
@@ -225,6 +232,9 @@ class Identifier(BaseModel):
     def _normalize(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping):
             return data
+        context = info.context
+        if context is not None and context is TRUSTED and "key" in data:
+            return data  # read back from a store: normalized when it was written
         raw_value = data.get("value")
         kind = data.get("kind")
         if not isinstance(raw_value, str) or kind not in IdentifierKind._value2member_map_:
