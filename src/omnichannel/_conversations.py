@@ -138,9 +138,13 @@ def file_interaction(
     settings: ConversationSettings,
     now: datetime,
     events: list[Event],
+    *,
+    new_profile: bool = False,
 ) -> Interaction:
     """File ``interaction`` (about to be stored on ``profile_id``) in its conversation,
     writing the conversation; returns the interaction carrying ``conversation_id``.
+    ``new_profile``: the profile was created for this interaction, so it has no
+    conversation to continue and none is looked up.
 
     Raises:
         InvalidValueError: ``conversation_id`` names another customer's conversation.
@@ -153,12 +157,13 @@ def file_interaction(
             raise InvalidValueError(
                 "conversation_id", explicit, "is another customer's conversation", mask=False
             )
-    if found is None and explicit is None:
+    if found is None and explicit is None and not new_profile:
         found = _threaded(tx, workspace, interaction, profile_id)
     if found is None and explicit is None:
         if interaction.kind not in settings.kinds:
             return interaction
-        found = _open_within(tx, workspace, interaction, profile_id, settings, now, events)
+        if not new_profile:
+            found = _open_within(tx, workspace, interaction, profile_id, settings, now, events)
     if found is None:
         found = Conversation(
             id=explicit or new_id(),

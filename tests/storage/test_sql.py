@@ -92,7 +92,6 @@ def test_bare_path_and_url_strings_open_sqlite(tmp_path: Path) -> None:
     ("url", "error", "message"),
     [
         ("not a url", StoreError, "not a database URL"),
-        ("nosuchdb://x", StoreError, "cannot open"),
         ("sqlite:////nonexistent-dir/sub/omni.db", StoreUnavailableError, "unavailable"),
         (
             "postgresql+psycopg://u:p@127.0.0.1:1/db?connect_timeout=2",
@@ -281,3 +280,49 @@ def test_forget_leaves_no_personal_data_in_any_table(
         assert secret.lower() not in after.lower()
     assert "other customer" in after
     store.close()
+
+
+@pytest.mark.parametrize("url", ["nosuchdb://x", "mysql+pymysql://user:secret@127.0.0.1/shop"])
+def test_only_sqlite_and_postgresql_urls_open(url: str) -> None:
+    with pytest.raises(StoreError, match=r"supports SQLite .* and PostgreSQL") as caught:
+        SQLStore(url)
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 50])
+def test_batch_lookups_are_primary_key_probes_on_sqlite(tmp_path: Path, count: int) -> None:
+    """SQLite scans the workspace for ``workspace = ? AND (a OR b)`` and for row-value
+    ``IN`` lists; every lookup of many keys must probe the key index once per key."""
+    import sqlite3
+
+    from omnichannel.storage._sql import _Statements
+
+    path = tmp_path / "plans.db"
+    store = SQLStore(f"sqlite:///{path}")
+    statements = next(v for v in vars(store).values() if isinstance(v, _Statements))
+    keyed = ["ws", *(f"{p}{n}" for n in range(count) for p in "knv")]
+    lookups = {
+        "identifiers": (statements.owners(count), keyed),
+        "sharers": (statements.sharers(count), keyed),
+        "interactions": (
+            statements.find_interactions(count),
+            ["ws", *(f"{p}{n}" for n in range(count) for p in "cs")],
+        ),
+        "suppressions": (statements.suppressed(count), ["ws", *(f"d{n}" for n in range(count))]),
+    }
+    connection = sqlite3.connect(path)
+    try:
+        for table, (statement, keys) in lookups.items():
+            plan = statements.compiled(statement, tuple(sorted(keys)))
+            assert plan is not None
+            sql = plan[0]
+            rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"] * sql.count("?"))
+            searches = [row[3] for row in rows if "SEARCH" in row[3] or "SCAN" in row[3]]
+            # an OR: one probe per key; an IN list of single values: one probe step
+            assert len(searches) == (1 if table == "suppressions" else count), searches
+            for step in searches:
+                assert step.startswith(f"SEARCH omnichannel_{table} USING"), step
+                assert "(workspace=? AND " in step, step  # the whole key, not the workspace
+    finally:
+        connection.close()
+        store.close()

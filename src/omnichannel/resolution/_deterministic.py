@@ -461,17 +461,18 @@ class Resolver:
         now: datetime,
         *,
         suppressed: Callable[[Sequence[Identifier]], bool] | None = None,
-        prepare: Callable[[Interaction, str], Interaction] | None = None,
+        prepare: Callable[[Interaction, str, bool], Interaction] | None = None,
     ) -> IngestResult:
         """Attribute ``interaction`` to a profile inside ``tx`` and store it.
 
         The caller validated the interaction and checked it is not already stored.
         ``suppressed`` is asked about the identifiers nobody owns (a forgotten customer's
         come back that way): when it says yes, nothing is written and the outcome is
-        ``suppressed``. ``prepare`` gets the interaction and its profile id just before
-        the interaction is stored and returns what to store (the Hub files it in a
-        conversation there). Raises StoreConflictError when a concurrent writer changed
-        a profile involved; the caller retries the whole transaction.
+        ``suppressed``. ``prepare`` gets the interaction, its profile id and whether that
+        profile was created for it, just before the interaction is stored, and returns
+        what to store (the Hub files it in a conversation there). Raises
+        StoreConflictError when a concurrent writer changed a profile involved; the caller
+        retries the whole transaction.
         """
         policy = self.policy
         unique = list({i.match: i for i in interaction.identifiers}.values())
@@ -670,7 +671,7 @@ class Resolver:
             )
             reviews.extend([review] if review else [])
         if prepare is not None:
-            interaction = prepare(interaction, target.id)
+            interaction = prepare(interaction, target.id, outcome is IngestOutcome.CREATED)
         tx.insert_interaction(workspace, interaction, target.id)
         return IngestResult(
             profile_id=target.id,

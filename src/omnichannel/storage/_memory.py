@@ -75,6 +75,16 @@ class _MemoryTransaction:
         _, interaction, profile_id = self._d.interactions[iid]
         return InteractionRecord(iid, profile_id, interaction.conversation_id)
 
+    def find_interactions(
+        self, workspace: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], InteractionRecord]:
+        found: dict[tuple[str, str], InteractionRecord] = {}
+        for channel, key in keys:
+            record = self.find_interaction(workspace, channel, key)
+            if record is not None:
+                found[(channel, key)] = record
+        return found
+
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         found: dict[MatchKey, str] = {}
         for match in matches:

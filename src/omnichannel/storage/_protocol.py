@@ -60,6 +60,12 @@ class Transaction(Protocol):
     ) -> InteractionRecord | None:
         """Return where the interaction ``(channel, idempotency_key)`` is stored, or None."""
 
+    def find_interactions(
+        self, workspace: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], InteractionRecord]:
+        """:meth:`find_interaction` for many ``(channel, idempotency_key)`` pairs at once
+        (a batch of ingest checks them all in one go). Pairs not stored are absent."""
+
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         """Return the live profile owning each of ``matches`` that has an owner.
 

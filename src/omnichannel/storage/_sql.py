@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -50,6 +52,7 @@ customers, and the index of interactions by time that reports scan.
 """
 
 _ID = 64
+_CHUNK = 50  # keys per lookup statement: an OR of this many equalities, or an IN list
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # PostgreSQL SQLSTATEs after which retrying the transaction can succeed.
 _RETRYABLE_PG = {"40001", "40P01", "23505"}
@@ -291,19 +294,22 @@ def _translate(exc: SQLAlchemyError) -> StoreError:
 
 
 def _match_keys(table: sa.Table, count: int) -> sa.ColumnElement[bool]:
-    """``workspace = :ws AND ((kind, namespace, key) = :k0 OR ...)`` spelt as an OR of
-    equalities: SQLite plans a row-value ``IN`` list as a scan of the workspace, while
-    this form is one primary-key probe per key on SQLite and PostgreSQL alike."""
+    """``(workspace, kind, namespace, key) IN (...)`` spelt as an OR of whole-key
+    equalities: one primary-key probe per key on SQLite and PostgreSQL alike. SQLite plans
+    a row-value ``IN`` list, or ``workspace = :ws AND (... OR ...)``, as a scan of the
+    workspace: each term of the OR must name the whole key."""
     b = sa.bindparam
     c = table.c
-    return sa.and_(
-        c.workspace == b("ws"),
-        sa.or_(
-            *(
-                sa.and_(c.kind == b(f"k{n}"), c.namespace == b(f"n{n}"), c.key == b(f"v{n}"))
-                for n in range(count)
+    return sa.or_(
+        *(
+            sa.and_(
+                c.workspace == b("ws"),
+                c.kind == b(f"k{n}"),
+                c.namespace == b(f"n{n}"),
+                c.key == b(f"v{n}"),
             )
-        ),
+            for n in range(count)
+        )
     )
 
 
@@ -334,17 +340,11 @@ class _Statements:
         self._sharers: dict[int, sa.Select[Any]] = {}
         self.get_profile = sa.select(p.c.doc).where(p.c.workspace == b("ws"), p.c.id == b("pid"))
         self.lock_profile = self.get_profile.with_for_update()
-        self.update_profile = (
-            p.update()
-            .where(p.c.workspace == b("ws"), p.c.id == b("pid"))
-            .values(
-                merged_into=b("merged_into"),
-                created_us=b("created_us"),
-                updated_us=b("updated_us"),
-                doc=b("doc"),
-            )
+        # Upserts: most profiles and conversations written during ingest are new, and
+        # update-then-insert took two statements for them.
+        self.upsert_profile = _upsert(
+            p, dialect, ("workspace", "id"), ("merged_into", "created_us", "updated_us", "doc")
         )
-        self.insert_profile = p.insert()
         self.release = i.delete().where(
             i.c.workspace == b("ws"),
             i.c.kind == b("kind"),
@@ -352,7 +352,7 @@ class _Statements:
             i.c.key == b("k"),
             i.c.profile_id == b("pid"),
         )
-        self.claim = i.insert()
+        self.claim = _dialect_insert(i, dialect).on_conflict_do_nothing()  # taken: rowcount 0
         self.insert_interaction = x.insert()
         self.move = (
             x.update()
@@ -454,6 +454,38 @@ class _Statements:
             self._owners[count] = query.where(_match_keys(i, count))
         return self._owners[count]
 
+    def suppressed(self, count: int) -> sa.Select[Any]:
+        """Which of ``count`` digests are suppressed (an ``IN`` of single values, which
+        both databases answer with primary-key probes)."""
+        if count not in self._suppressed:
+            sp = self.tables["suppressions"]
+            digests: list[sa.BindParameter[Any]] = [sa.bindparam(f"d{n}") for n in range(count)]
+            query = sa.select(sp.c.digest).where(
+                sp.c.workspace == sa.bindparam("ws"), sp.c.digest.in_(digests)
+            )
+            self._suppressed[count] = query
+        return self._suppressed[count]
+
+    def find_interactions(self, count: int) -> sa.Select[Any]:
+        """Where ``count`` ``(channel, source key)`` pairs are stored, as an OR of
+        equalities like :func:`_match_keys`."""
+        if count not in self._find_interactions:
+            x = self.tables["interactions"]
+            b = sa.bindparam
+            pairs = (
+                sa.and_(
+                    x.c.workspace == b("ws"),
+                    x.c.channel == b(f"c{n}"),
+                    x.c.source_key == b(f"s{n}"),
+                )
+                for n in range(count)
+            )
+            query = sa.select(
+                x.c.channel, x.c.source_key, x.c.id, x.c.profile_id, x.c.conversation_id
+            ).where(sa.or_(*pairs))
+            self._find_interactions[count] = query
+        return self._find_interactions[count]
+
     def sharers(self, count: int) -> sa.Select[Any]:
         """The lookup of ``count`` match keys among shared identifiers."""
         if count not in self._sharers:
@@ -466,19 +498,13 @@ class _Statements:
 
     def _conversations_and_more(self, t: dict[str, sa.Table]) -> None:
         b = sa.bindparam
-        c, e, sp = t["conversations"], t["events"], t["suppressions"]
-        self.update_conversation = (
-            c.update()
-            .where(c.c.workspace == b("ws"), c.c.id == b("cid"))
-            .values(
-                profile_id=b("profile_id"),
-                status=b("status"),
-                opened_us=b("opened_us"),
-                last_us=b("last_us"),
-                doc=b("doc"),
-            )
+        c, e = t["conversations"], t["events"]
+        self.upsert_conversation = _upsert(
+            c,
+            self.dialect,
+            ("workspace", "id"),
+            ("profile_id", "status", "opened_us", "last_us", "doc"),
         )
-        self.insert_conversation = c.insert()
         self.get_conversation = sa.select(c.c.doc).where(
             c.c.workspace == b("ws"), c.c.id == b("cid")
         )
@@ -495,9 +521,35 @@ class _Statements:
             .limit(b("lim"))
         )
         self.insert_event = e.insert()
-        self.suppressed = sa.select(sp.c.digest).where(
-            sp.c.workspace == b("ws"), sp.c.digest == b("digest")
-        )
+        self._suppressed: dict[int, sa.Select[Any]] = {}
+        self._find_interactions: dict[int, sa.Select[Any]] = {}
+
+
+def _claim_row(workspace: str, match: MatchKey, profile_id: str) -> dict[str, Any]:
+    kind, namespace, key = match
+    return {
+        "workspace": workspace,
+        "kind": kind,
+        "namespace": namespace,
+        "key": key,
+        "profile_id": profile_id,
+    }
+
+
+def _dialect_insert(table: sa.Table, dialect: sa.Dialect) -> Any:
+    """The dialect's INSERT, which has ``ON CONFLICT`` (SQLite and PostgreSQL)."""
+    return sqlite_insert(table) if dialect.name == "sqlite" else postgresql_insert(table)
+
+
+def _upsert(
+    table: sa.Table, dialect: sa.Dialect, key: tuple[str, ...], columns: tuple[str, ...]
+) -> Any:
+    """INSERT, or UPDATE ``columns`` when a row with ``key`` exists."""
+    insert = _dialect_insert(table, dialect)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in key],
+        set_={name: insert.excluded[name] for name in columns},
+    )
 
 
 _Arrange = Callable[[dict[str, Any]], tuple[Any, ...]]
@@ -580,11 +632,27 @@ class _SQLTransaction:
         ).first()
         return None if row is None else InteractionRecord(row[0], row[1], row[2])
 
+    def find_interactions(
+        self, workspace: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], InteractionRecord]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], InteractionRecord] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            params: dict[str, str] = {"ws": workspace}
+            for n, (channel, key) in enumerate(chunk):
+                params.update({f"c{n}": channel, f"s{n}": key})
+            for channel, key, iid, pid, cid in self._run(
+                self._q.find_interactions(len(chunk)), params
+            ):
+                found[(channel, key)] = InteractionRecord(iid, pid, cid)
+        return found
+
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         wanted = list(dict.fromkeys(matches))
         found: dict[MatchKey, str] = {}
-        for start in range(0, len(wanted), 50):
-            chunk = wanted[start : start + 50]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
             rows = self._run(self._q.owners(len(chunk)), {"ws": workspace, **_key_params(chunk)})
             for kind, namespace, key, profile_id in rows:
                 found[(kind, namespace, key)] = profile_id
@@ -620,34 +688,22 @@ class _SQLTransaction:
             "updated_us": _micros(profile.updated_at),
             "doc": profile.model_dump_json(),
         }
-        updated = self._run(self._q.update_profile, {"ws": ws, "pid": pid, **values})
-        if updated.rowcount == 0:
-            self._run(self._q.insert_profile, {"workspace": ws, "id": pid, **values})
+        self._run(self._q.upsert_profile, {"workspace": ws, "id": pid, **values})
         for kind, namespace, key in release:
             self._run(
                 self._q.release, {"ws": ws, "kind": kind, "ns": namespace, "k": key, "pid": pid}
             )
         if not claim:
             return
-        owned = self.owners(ws, claim)
-        rows = []
-        for kind, namespace, key in dict.fromkeys(claim):
-            owner = owned.get((kind, namespace, key))
-            if owner == pid:
-                continue
-            if owner is not None:
-                raise StoreConflictError(f"identifier {kind} is owned by another profile")
-            rows.append(
-                {
-                    "workspace": ws,
-                    "kind": kind,
-                    "namespace": namespace,
-                    "key": key,
-                    "profile_id": pid,
-                }
-            )
-        if rows:
-            self._run(self._q.claim, rows)
+        # Insert what nobody owns; only when some key was taken, find out by whom.
+        wanted = list(dict.fromkeys(claim))
+        inserted = sum(
+            self._run(self._q.claim, _claim_row(ws, match, pid)).rowcount for match in wanted
+        )
+        if inserted < len(wanted):
+            owned = self.owners(ws, wanted)
+            if any(owned.get(match) != pid for match in wanted):
+                raise StoreConflictError("an identifier is owned by another profile")
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
         self._writable()
@@ -782,8 +838,8 @@ class _SQLTransaction:
     def sharers(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, list[str]]:
         wanted = list(dict.fromkeys(matches))
         found: dict[MatchKey, list[str]] = {}
-        for start in range(0, len(wanted), 50):
-            chunk = wanted[start : start + 50]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
             rows = self._run(self._q.sharers(len(chunk)), {"ws": workspace, **_key_params(chunk)})
             for kind, namespace, key, profile_id in rows:
                 found.setdefault((kind, namespace, key), []).append(profile_id)
@@ -852,17 +908,8 @@ class _SQLTransaction:
             "doc": conversation.model_dump_json(),
         }
         ws, cid = conversation.workspace, conversation.id
-        updated = self._run(self._q.update_conversation, {"ws": ws, "cid": cid, **values})
-        if updated.rowcount == 0:
-            self._run(
-                self._q.insert_conversation,
-                {
-                    "workspace": ws,
-                    "id": cid,
-                    "origin_profile_id": conversation.profile_id,
-                    **values,
-                },
-            )
+        row = {"workspace": ws, "id": cid, "origin_profile_id": conversation.profile_id}
+        self._run(self._q.upsert_conversation, {**row, **values})
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         row = self._run(self._q.get_conversation, {"ws": workspace, "cid": conversation_id}).first()
@@ -1025,10 +1072,12 @@ class _SQLTransaction:
     def suppressed(self, workspace: str, digests: Collection[str]) -> set[str]:
         if not digests:
             return set()
-        found = set()
-        for digest in digests:  # one or two per interaction: primary-key probes
-            if self._run(self._q.suppressed, {"ws": workspace, "digest": digest}).first():
-                found.add(digest)
+        wanted = list(dict.fromkeys(digests))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            params = {"ws": workspace, **{f"d{n}": digest for n, digest in enumerate(chunk)}}
+            found.update(d for (d,) in self._run(self._q.suppressed(len(chunk)), params))
         return found
 
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
@@ -1103,18 +1152,18 @@ def _make_engine(url: str) -> Engine:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise StoreError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         return _sqlite_engine(parsed)
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if (
-            parsed.drivername == "postgresql+psycopg"
-            and importlib.util.find_spec("psycopg") is None
-        ):
-            raise StoreError(
-                "PostgreSQL needs the psycopg driver: pip install 'omnichannel[postgres]'"
-            )
+    if backend != "postgresql":
+        raise StoreError(
+            f"cannot open {parsed.render_as_string(hide_password=True)}: SQLStore supports "
+            "SQLite (sqlite:///file.db) and PostgreSQL (postgresql://...)"
+        )
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "postgresql+psycopg" and importlib.util.find_spec("psycopg") is None:
+        raise StoreError("PostgreSQL needs the psycopg driver: pip install 'omnichannel[postgres]'")
     try:
         return sa.create_engine(parsed, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as exc:

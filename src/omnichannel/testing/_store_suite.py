@@ -19,7 +19,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -46,6 +46,7 @@ from omnichannel._model import (
     ReviewItem,
     ReviewStatus,
     TextPart,
+    new_id,
 )
 from omnichannel.storage._protocol import Store, Transaction
 from omnichannel.testing._feature_suite import FeatureConformance
@@ -80,6 +81,21 @@ HANDLE = Identifier.handle("telegram", "@JanK")
 OTHER = Identifier.phone("+48602345678")
 SHOP_1 = Identifier.external("shop", "C-1001")
 SHOP_2 = Identifier.external("shop", "C-2002")
+
+
+class _CountingStore:
+    """A store that counts the write transactions it opens."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.writes = 0
+
+    def transaction(self, *, readonly: bool = False) -> Any:
+        self.writes += not readonly
+        return self.store.transaction(readonly=readonly)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 class _Boom(Exception):
@@ -254,6 +270,88 @@ class StoreConformance(FeatureConformance):
         with pytest.raises(InvalidValueError, match="identifiers"):
             hub.ingest(make_interaction("x"))
         assert list(hub.profiles()) == []
+
+    # --- batches -------------------------------------------------------------------
+
+    def test_find_interactions_answers_many_keys_at_once(self, hub: Hub, store: Store) -> None:
+        a = hub.ingest(make_interaction("s1", PHONE))
+        b = hub.ingest(make_interaction("e1", EMAIL, channel="email", minutes=1))
+        Hub(store, workspace="other").ingest(make_interaction("s2", PHONE))
+        with store.transaction(readonly=True) as tx:
+            found = tx.find_interactions(
+                "default", [("sms", "s1"), ("email", "e1"), ("sms", "s2"), ("sms", "e1")]
+            )
+            many = tx.find_interactions("default", [("sms", f"n{n}") for n in range(120)])
+        assert set(found) == {("sms", "s1"), ("email", "e1")}
+        assert found[("sms", "s1")].interaction_id == a.interaction_id
+        assert found[("sms", "s1")].profile_id == a.profile_id
+        assert found[("email", "e1")].conversation_id == b.conversation_id
+        assert many == {}
+
+    def test_a_batch_resolves_exactly_as_one_by_one(self, store: Store) -> None:
+        from omnichannel.testing._generator import generate
+
+        dataset = generate(120, seed=5, days=60)
+        items = list(dataset.interactions)
+        counting = _CountingStore(store)
+        single = Hub(store, workspace="single")
+        batched = Hub(cast(Store, counting), workspace="batched")
+        outcomes = {
+            "single": [single.ingest(item).outcome for item in items],
+            "batched": [],
+        }
+        # interaction ids are unique in a store, whatever the workspace
+        copies = [item.model_copy(update={"id": new_id()}) for item in items]
+        summary = batched.ingest_many(copies, batch_size=97)
+        again = batched.ingest_many(copies[:150], batch_size=40)
+        assert again.duplicate == 150
+        assert summary.total == len(items)
+        # each batch committed as one transaction: none fell back to one per interaction
+        assert counting.writes == -(-len(items) // 97) + -(-150 // 40)
+        counted = {o: outcomes["single"].count(o) for o in IngestOutcome}
+        assert summary.created == counted[IngestOutcome.CREATED]
+        assert summary.merged == counted[IngestOutcome.MERGED]
+        assert summary.attached == counted[IngestOutcome.ATTACHED]
+
+        def partition(hub: Hub) -> set[frozenset[tuple[str, str | None]]]:
+            return {
+                frozenset((i.channel, i.source_id) for i in hub.history(p.id))
+                for p in hub.profiles()
+            }
+
+        def threads(hub: Hub) -> set[frozenset[tuple[str, str | None]]]:
+            found: dict[str, set[tuple[str, str | None]]] = {}
+            for profile in hub.profiles():
+                for item in hub.history(profile.id):
+                    if item.conversation_id is not None:
+                        found.setdefault(item.conversation_id, set()).add(
+                            (item.channel, item.source_id)
+                        )
+            return {frozenset(v) for v in found.values()}
+
+        assert partition(batched) == partition(single)
+        assert threads(batched) == threads(single)
+        grades = sorted(r.grade.value for r in single.reviews())
+        assert sorted(r.grade.value for r in batched.reviews()) == grades
+
+    def test_a_batch_sees_its_own_writes(self, hub: Hub) -> None:
+        jan = {"first_name": "Jan"}
+        batch = [
+            make_interaction("1", PHONE, traits=jan),
+            make_interaction("1", PHONE, traits=jan),  # delivered twice in one batch
+            make_interaction("2", EMAIL, channel="email", minutes=1),
+            make_interaction("3", EMAIL, PHONE, channel="store", minutes=2),  # merges
+            make_interaction("2", EMAIL, channel="email", minutes=1),  # again, after it
+            make_interaction("4", PHONE, minutes=3, traits={"first_name": "Anna"}),  # shared
+            make_interaction("5", PHONE, minutes=4, traits={"first_name": "Ania"}),
+        ]
+        summary = hub.ingest_many(batch, batch_size=len(batch))
+        assert (summary.created, summary.duplicate, summary.merged) == (3, 2, 1)
+        jan_id = hub.profile(hub.find(EMAIL).id).id  # type: ignore[union-attr]
+        anna = [p for p in hub.profiles() if p.id != jan_id]
+        assert len(anna) == 1
+        assert {i.source_id for i in hub.history(anna[0].id)} == {"4", "5"}
+        assert [r.grade for r in hub.reviews()] == [Grade.RELATED]
 
     # --- idempotency ---------------------------------------------------------------
 
