@@ -7,8 +7,14 @@ lookups per interaction, each a statement (and on PostgreSQL a round trip).
 interaction is resolved, then answers the per-interaction calls from what it read,
 keeping those answers true as the batch writes (claims, releases, shares, inserts).
 
+Writes of interactions and conversations are grouped too: they are kept until the batch
+ends (or until something reads those tables through the store) and then written with
+one statement each (``executemany``); lookups of them in the meantime are answered from
+what is pending.
+
 Nothing is skipped: every interaction is still checked for duplicates, resolved under
-the merge policy and checked against suppressions; only the reads are grouped. Writers
+the merge policy and checked against suppressions; only the reads and writes are
+grouped. Writers
 racing on PostgreSQL are caught as before, by the locks and checks of the writes
 themselves (a claim of an identifier someone else took, a profile merged meanwhile),
 which raise :class:`~omnichannel.StoreConflictError` and retry the batch with fresh
@@ -20,17 +26,43 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from omnichannel._model import Interaction, Profile
+from omnichannel._errors import StoreConflictError
+from omnichannel._model import Conversation, ConversationStatus, Interaction, Profile
 from omnichannel.storage._protocol import InteractionRecord, MatchKey, Transaction
 
 __all__ = ["BatchTransaction"]
 
 _SourceKey = tuple[str, str]
 
+# Store methods that neither read nor change interactions or conversations: they need no
+# pending write flushed first.
+_UNRELATED = frozenset(
+    {
+        "add_apart",
+        "add_consent",
+        "add_events",
+        "add_suppressions",
+        "candidates",
+        "consents",
+        "get_merge",
+        "get_review",
+        "is_apart",
+        "list_profiles",
+        "merges",
+        "put_merge",
+        "put_review",
+        "reviews",
+        "salt",
+        "set_blocking_keys",
+    }
+)
+
 
 class BatchTransaction:
     """``tx`` answering one batch's duplicate, owner, sharer and suppression lookups
-    from reads made up front; every other call goes to ``tx`` unchanged."""
+    from reads made up front, and holding its interaction and conversation writes until
+    :meth:`flush`. Any other store call flushes first, then goes to ``tx`` unchanged,
+    unless it touches neither table (``_UNRELATED``)."""
 
     def __init__(self, tx: Transaction, workspace: str) -> None:
         self._tx = tx
@@ -39,9 +71,30 @@ class BatchTransaction:
         self._owners: dict[MatchKey, str | None] = {}
         self._sharers: dict[MatchKey, list[str]] = {}
         self._suppressed: dict[str, bool] = {}
+        self._new_interactions: list[tuple[Interaction, str]] = []
+        self._conversations: dict[str, Conversation] = {}  # pending writes, latest each
+        self._threads: dict[str, set[str]] = {}  # profile id -> its pending conversations
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._tx, name)
+        found = getattr(self._tx, name)
+        if name in _UNRELATED or not callable(found):
+            return found
+
+        def after_pending_writes(*args: Any, **kwargs: Any) -> Any:
+            self.flush()  # what the store answers must include the pending writes
+            return found(*args, **kwargs)
+
+        return after_pending_writes
+
+    def flush(self) -> None:
+        """Write the pending interactions and conversations to the store."""
+        if self._new_interactions:
+            rows, self._new_interactions = self._new_interactions, []
+            self._tx.insert_interactions(self._workspace, rows)
+        if self._conversations:
+            pending = list(self._conversations.values())
+            self._conversations, self._threads = {}, {}
+            self._tx.put_conversations(pending)
 
     def prefetch(
         self, batch: Iterable[Interaction], digest: Callable[[MatchKey], str] | None
@@ -70,8 +123,37 @@ class BatchTransaction:
     ) -> InteractionRecord | None:
         key = (channel, idempotency_key)
         if workspace == self._workspace and key in self._stored:
-            return self._stored[key]
+            return self._stored[key]  # every pending insert is recorded here
         return self._tx.find_interaction(workspace, channel, idempotency_key)
+
+    def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
+        return self._tx.get_profile(workspace, profile_id, lock=lock)
+
+    def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
+        pending = self._conversations.get(conversation_id)
+        if pending is not None and pending.workspace == workspace:
+            return pending
+        return self._tx.get_conversation(workspace, conversation_id)
+
+    def conversations(
+        self,
+        workspace: str,
+        profile_id: str,
+        *,
+        status: ConversationStatus | None = None,
+        limit: int = 100,
+    ) -> list[Conversation]:
+        pending = [self._conversations[c] for c in self._threads.get(profile_id, ())]
+        pending = [c for c in pending if c.workspace == workspace]
+        # each pending version can displace at most one stored row: read that many more
+        stored = self._tx.conversations(
+            workspace, profile_id, status=status, limit=limit + len(pending)
+        )
+        merged = {c.id: c for c in stored}
+        merged.update({c.id: c for c in pending})
+        found = [c for c in merged.values() if status is None or c.status is status]
+        found.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+        return found[:limit]
 
     def owners(self, workspace: str, matches: Collection[MatchKey]) -> dict[MatchKey, str]:
         if workspace != self._workspace:
@@ -121,12 +203,28 @@ class BatchTransaction:
             self._sharers[match] = [*known, profile_id]
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
-        self._tx.insert_interaction(workspace, interaction, profile_id)
-        if workspace == self._workspace:
-            key = (interaction.channel, interaction.idempotency_key)
-            self._stored[key] = InteractionRecord(
-                interaction.id, profile_id, interaction.conversation_id
-            )
+        key = (interaction.channel, interaction.idempotency_key)
+        if workspace != self._workspace or key not in self._stored:
+            self.flush()
+            self._tx.insert_interaction(workspace, interaction, profile_id)
+            return
+        if self._stored[key] is not None:
+            raise StoreConflictError("interaction already stored")
+        self._new_interactions.append((interaction, profile_id))
+        self._stored[key] = InteractionRecord(
+            interaction.id, profile_id, interaction.conversation_id
+        )
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        if conversation.workspace != self._workspace:
+            self.flush()
+            self._tx.put_conversation(conversation)
+            return
+        previous = self._conversations.get(conversation.id)
+        if previous is not None and previous.profile_id != conversation.profile_id:
+            self._threads[previous.profile_id].discard(conversation.id)
+        self._conversations[conversation.id] = conversation
+        self._threads.setdefault(conversation.profile_id, set()).add(conversation.id)
 
     def move_interactions(
         self,
@@ -139,10 +237,12 @@ class BatchTransaction:
         # A merge moves stored interactions, so records read for this batch may name the
         # absorbed profile. They would still resolve (merged ids lead to the survivor);
         # they are read again instead, so that nothing stale is handed out.
+        self.flush()
         self._stored = {key: None for key, record in self._stored.items() if record is None}
         return self._tx.move_interactions(workspace, from_profile, to_profile, origins=origins)
 
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
+        self.flush()
         self._stored.clear()
         self._owners.clear()
         self._sharers.clear()

@@ -334,7 +334,9 @@ class Hub:
             grouped = BatchTransaction(tx, self.workspace)
             salt = self._salt_in(tx)
             grouped.prefetch(batch, lambda match: suppression_digest(salt, match))
-            tx = cast(Transaction, grouped)
+            results = [self._ingest_in(cast(Transaction, grouped), item, events) for item in batch]
+            grouped.flush()
+            return results
         return [self._ingest_in(tx, item, events) for item in batch]
 
     def _writing(

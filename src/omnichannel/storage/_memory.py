@@ -172,6 +172,10 @@ class _MemoryTransaction:
 
         self.undo.append(undo)
 
+    def insert_interactions(self, workspace: str, rows: Sequence[tuple[Interaction, str]]) -> None:
+        for interaction, profile_id in rows:
+            self.insert_interaction(workspace, interaction, profile_id)
+
     def move_interactions(
         self,
         workspace: str,
@@ -348,6 +352,10 @@ class _MemoryTransaction:
                 self._d.conversations[key] = previous
 
         self.undo.append(undo)
+
+    def put_conversations(self, conversations: Sequence[Conversation]) -> None:
+        for conversation in conversations:
+            self.put_conversation(conversation)
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         found = self._d.conversations.get((workspace, conversation_id))

@@ -105,6 +105,11 @@ class Transaction(Protocol):
         which happens when a concurrent writer delivered the same interaction.
         """
 
+    def insert_interactions(self, workspace: str, rows: Sequence[tuple[Interaction, str]]) -> None:
+        """:meth:`insert_interaction` for many ``(interaction, profile_id)`` rows at once,
+        in order (a batch of ingest writes them together). Raises StoreConflictError as
+        :meth:`insert_interaction` does; then nothing of the transaction is kept."""
+
     def move_interactions(
         self,
         workspace: str,
@@ -200,6 +205,9 @@ class Transaction(Protocol):
 
     def put_conversation(self, conversation: Conversation) -> None:
         """Insert or replace a conversation. Its first ``profile_id`` stays its origin."""
+
+    def put_conversations(self, conversations: Sequence[Conversation]) -> None:
+        """:meth:`put_conversation` for many conversations at once, in order."""
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         """Return the conversation, or None."""

@@ -525,6 +525,34 @@ class _Statements:
         self._find_interactions: dict[int, sa.Select[Any]] = {}
 
 
+def _interaction_row(workspace: str, interaction: Interaction, profile_id: str) -> dict[str, Any]:
+    return {
+        "id": interaction.id,
+        "workspace": workspace,
+        "channel": interaction.channel,
+        "source_key": interaction.idempotency_key,
+        "profile_id": profile_id,
+        "origin_profile_id": profile_id,
+        "occurred_us": _micros(interaction.occurred_at),
+        "doc": interaction.model_dump_json(),
+        "conversation_id": interaction.conversation_id,
+    }
+
+
+def _conversation_row(conversation: Conversation) -> dict[str, Any]:
+    """The row of a conversation; its origin is kept from the first write (upsert)."""
+    return {
+        "workspace": conversation.workspace,
+        "id": conversation.id,
+        "origin_profile_id": conversation.profile_id,
+        "profile_id": conversation.profile_id,
+        "status": conversation.status.value,
+        "opened_us": _micros(conversation.opened_at),
+        "last_us": _micros(conversation.last_activity_at),
+        "doc": conversation.model_dump_json(),
+    }
+
+
 def _claim_row(workspace: str, match: MatchKey, profile_id: str) -> dict[str, Any]:
     kind, namespace, key = match
     return {
@@ -707,20 +735,13 @@ class _SQLTransaction:
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
         self._writable()
-        self._run(
-            self._q.insert_interaction,
-            {
-                "id": interaction.id,
-                "workspace": workspace,
-                "channel": interaction.channel,
-                "source_key": interaction.idempotency_key,
-                "profile_id": profile_id,
-                "origin_profile_id": profile_id,
-                "occurred_us": _micros(interaction.occurred_at),
-                "doc": interaction.model_dump_json(),
-                "conversation_id": interaction.conversation_id,
-            },
-        )
+        self._run(self._q.insert_interaction, _interaction_row(workspace, interaction, profile_id))
+
+    def insert_interactions(self, workspace: str, rows: Sequence[tuple[Interaction, str]]) -> None:
+        self._writable()
+        if rows:
+            params = [_interaction_row(workspace, item, pid) for item, pid in rows]
+            self._run(self._q.insert_interaction, params)
 
     def move_interactions(
         self,
@@ -900,16 +921,13 @@ class _SQLTransaction:
 
     def put_conversation(self, conversation: Conversation) -> None:
         self._writable()
-        values = {
-            "profile_id": conversation.profile_id,
-            "status": conversation.status.value,
-            "opened_us": _micros(conversation.opened_at),
-            "last_us": _micros(conversation.last_activity_at),
-            "doc": conversation.model_dump_json(),
-        }
-        ws, cid = conversation.workspace, conversation.id
-        row = {"workspace": ws, "id": cid, "origin_profile_id": conversation.profile_id}
-        self._run(self._q.upsert_conversation, {**row, **values})
+        self._run(self._q.upsert_conversation, _conversation_row(conversation))
+
+    def put_conversations(self, conversations: Sequence[Conversation]) -> None:
+        self._writable()
+        if conversations:
+            params = [_conversation_row(c) for c in conversations]
+            self._run(self._q.upsert_conversation, params)
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         row = self._run(self._q.get_conversation, {"ws": workspace, "cid": conversation_id}).first()

@@ -34,6 +34,7 @@ from omnichannel._hub import Hub
 from omnichannel._model import (
     Consent,
     Conversation,
+    ConversationStatus,
     Event,
     EventType,
     Grade,
@@ -352,6 +353,24 @@ class StoreConformance(FeatureConformance):
         assert len(anna) == 1
         assert {i.source_id for i in hub.history(anna[0].id)} == {"4", "5"}
         assert [r.grade for r in hub.reviews()] == [Grade.RELATED]
+
+    def test_a_batch_threads_replies_and_continues_its_own_conversations(self, hub: Hub) -> None:
+        days = 24 * 60
+        batch = [
+            make_interaction("q1", PHONE),
+            make_interaction("q2", PHONE, minutes=3 * days, reply_to="q1"),  # threads back
+            make_interaction("q3", PHONE, minutes=3 * days + 5),  # continues it
+            make_interaction("q4", PHONE, minutes=9 * days),  # a new one
+        ]
+        hub.ingest_many(batch, batch_size=len(batch))
+        profile = hub.find(PHONE)
+        assert profile is not None
+        threads = {i.source_id: i.conversation_id for i in hub.history(profile.id)}
+        assert threads["q1"] == threads["q2"] == threads["q3"] != threads["q4"]
+        first = hub.conversation(threads["q1"] or "")
+        assert first.interaction_count == 3
+        assert first.status is ConversationStatus.CLOSED  # passed over when q4 came
+        assert [c.id for c in hub.conversations(profile.id)] == [threads["q4"], first.id]
 
     # --- idempotency ---------------------------------------------------------------
 
