@@ -218,12 +218,14 @@ class MergePolicy(BaseModel):
 _PLACEHOLDER_NATIONAL = frozenset({"123456789", "1234567890", "987654321", "0123456789"})
 
 
-@functools.lru_cache(maxsize=65_536)
 def _national_number(e164: str) -> str:
-    try:
-        return str(phonenumbers.parse(e164, None).national_number)
-    except phonenumbers.NumberParseException:  # pragma: no cover - keys are valid E.164
-        return e164.lstrip("+")
+    """The digits after the country code (country codes are prefix-free: the first
+    known one of 1 to 3 digits is it). No parsing: this runs for every new number."""
+    digits = e164.lstrip("+")
+    for size in (1, 2, 3):
+        if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return digits[size:]
+    return digits  # pragma: no cover - keys are valid E.164
 
 
 # Given names that are one name: diminutives and spellings across the languages our users
