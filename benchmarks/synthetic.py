@@ -31,10 +31,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
+from pydantic import JsonValue
+
 from omnichannel import Hub, Identifier, Interaction, InvalidValueError
-from omnichannel.resolution import Strength, infer_settings, train
+from omnichannel.resolution import MergePolicy, Strength, infer_settings, names_conflict, train
 from omnichannel.storage import MatchKey, SQLStore
 from omnichannel.testing import Metrics, SyntheticDataset, generate, pair_metrics, records
 
@@ -69,6 +72,7 @@ def main() -> None:
         assignment: dict[Key, str] = {}
         baseline: dict[Key, str] = {}
         held: dict[str, set[str]] = {}  # profile id -> people whose own identifiers it holds
+        names: dict[str, dict[str, list[Traits]]] = {}  # ... -> person -> names shown there
         owner_of = _personal_identifiers(dataset)
         for profile in hub.profiles():
             held[profile.id] = {
@@ -76,10 +80,14 @@ def main() -> None:
                 for entry in profile.identifiers
                 if entry.identifier.match in owner_of
             }
+            shared = len(held[profile.id]) > 1
             for item in hub.history(profile.id):
                 key = (item.channel, item.source_id or "")
                 assignment[key] = profile.id
                 baseline[key] = "|".join(sorted(str(i) for i in item.identifiers))
+                if shared and any(item.traits.get(n) for n in _NAME_TRAITS):
+                    person = dataset.truth[key]
+                    names.setdefault(profile.id, {}).setdefault(person, []).append(item.traits)
         store.close()
     truth = {key: dataset.truth[key] for key in assignment}
     evidence, any_name = _ceilings(hub, dataset, set(assignment))
@@ -88,19 +96,23 @@ def main() -> None:
     _row("ceiling: identifier evidence", pair_metrics(evidence, truth))
     _row("ceiling: identifier evidence + any name", pair_metrics(any_name, truth))
     print("targets (issue): over-merge <= 0.1 %, under-merge <= 2 %")
-    together = _kept_together(dataset, held)
+    together, told = _kept_together(dataset, held, names)
     print(
         "profiles holding the own identifiers of two people: "
         + (", ".join(f"{why} {n}" for why, n in sorted(together.items())) or "none")
     )
     print(
-        "households merged: {}, namesakes merged: {} (target: none)".format(
-            together.get("household", 0), together.get("namesakes", 0)
+        "households merged: {} ({} where names shown in the profile tell them apart), "
+        "namesakes merged: {} (target: none)".format(
+            together.get("household", 0), told.get("household", 0), together.get("namesakes", 0)
         )
     )
 
 
 Key = tuple[str, str]
+Traits = Mapping[str, JsonValue]
+SIMILARITY = MergePolicy().shared_name_similarity
+_NAME_TRAITS = ("first_name", "display_name", "name")
 
 
 def _row(label: str, metrics: Metrics) -> None:
@@ -183,23 +195,38 @@ def _personal_identifiers(dataset: SyntheticDataset) -> dict[MatchKey, str]:
     return {match: next(iter(people)) for match, people in owners.items() if len(people) == 1}
 
 
-def _kept_together(dataset: SyntheticDataset, held: dict[str, set[str]]) -> Counter[str]:
-    """Profiles holding two people's own identifiers, by how the people are related."""
+def _kept_together(
+    dataset: SyntheticDataset,
+    held: dict[str, set[str]],
+    names: dict[str, dict[str, list[Traits]]],
+) -> tuple[Counter[str], Counter[str]]:
+    """Pairs of people whose own identifiers share a profile, by how they are related;
+    and of those, the pairs whose names shown in that profile clearly differ (what the
+    resolver could have told apart)."""
     found: Counter[str] = Counter()
-    for people in held.values():
+    told: Counter[str] = Counter()
+    for profile_id, people in held.items():
+        shown = names.get(profile_id, {})
         ordered = sorted(people)
         for i, first in enumerate(ordered):
             for second in ordered[i + 1 :]:
                 a, b = dataset.person(first), dataset.person(second)
                 if a.household_id is not None and a.household_id == b.household_id:
-                    found["household"] += 1
+                    why = "household"
                 elif a.namesake_group is not None and a.namesake_group == b.namesake_group:
-                    found["namesakes"] += 1
+                    why = "namesakes"
                 elif a.business_id is not None and a.business_id == b.business_id:
-                    found["business"] += 1
+                    why = "business"
                 else:
-                    found["unrelated"] += 1
-    return found
+                    why = "unrelated"
+                found[why] += 1
+                if any(
+                    names_conflict(x, y, SIMILARITY)
+                    for x in shown.get(first, [])
+                    for y in shown.get(second, [])
+                ):
+                    told[why] += 1
+    return found, told
 
 
 if __name__ == "__main__":
