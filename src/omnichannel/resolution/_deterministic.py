@@ -401,13 +401,12 @@ class Resolver:
 
     def strength(self, identifier: Identifier) -> Strength:
         """The policy's :meth:`~MergePolicy.strength`, remembered per identifier."""
-        match = identifier.match
-        known = self._strengths.get(match)
-        if known is None or self._strengths_of is not self.policy:
-            if len(self._strengths) >= _STRENGTH_CACHE or self._strengths_of is not self.policy:
-                self._strengths.clear()
-                self._strengths_of = self.policy
-            known = self._strengths[match] = self.policy.strength(identifier)
+        if self._strengths_of is not self.policy or len(self._strengths) >= _STRENGTH_CACHE:
+            self._strengths.clear()
+            self._strengths_of = self.policy
+        known = self._strengths.get(identifier.match)
+        if known is None:
+            known = self._strengths[identifier.match] = self.policy.strength(identifier)
         return known
 
     def _match(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from enum import Enum
 
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from rapidfuzz.distance import JaroWinkler
 
 from omnichannel._model import Identifier, IdentifierKind
+from omnichannel.resolution._comparisons import _fold as fold
 
 __all__ = [
     "DEFAULT_PLACEHOLDER_EMAILS",
@@ -361,9 +361,8 @@ _CYRILLIC = str.maketrans(
 
 @functools.lru_cache(maxsize=65_536)
 def _fold(text: str) -> str:
-    text = text.replace("ł", "l").replace("Ł", "L").casefold().translate(_CYRILLIC)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
+    """A name as matching compares it (:func:`fold_text`'s folding), in Latin letters."""
+    return fold(text.casefold().translate(_CYRILLIC))
 
 
 def _given(name: str) -> str:
