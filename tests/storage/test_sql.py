@@ -59,6 +59,8 @@ def test_sqlite_file_uses_wal(sqlite_url: str) -> None:
     store = SQLStore(sqlite_url)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
     store.close()
 
 
@@ -301,6 +303,7 @@ def test_batch_lookups_are_primary_key_probes_on_sqlite(tmp_path: Path, count: i
     store = SQLStore(f"sqlite:///{path}")
     statements = next(v for v in vars(store).values() if isinstance(v, _Statements))
     keyed = ["ws", *(f"{p}{n}" for n in range(count) for p in "knv")]
+    ids = [f"p{n}" for n in range(count)]
     lookups = {
         "identifiers": (statements.owners(count), keyed),
         "sharers": (statements.sharers(count), keyed),
@@ -309,6 +312,8 @@ def test_batch_lookups_are_primary_key_probes_on_sqlite(tmp_path: Path, count: i
             ["ws", *(f"{p}{n}" for n in range(count) for p in "cs")],
         ),
         "suppressions": (statements.suppressed(count), ["ws", *(f"d{n}" for n in range(count))]),
+        "profiles": (statements.profiles(count, lock=False), ["ws", *ids]),
+        "conversations": (statements.open_of(count), ["ws", *ids]),
     }
     connection = sqlite3.connect(path)
     try:
@@ -319,7 +324,8 @@ def test_batch_lookups_are_primary_key_probes_on_sqlite(tmp_path: Path, count: i
             rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"] * sql.count("?"))
             searches = [row[3] for row in rows if "SEARCH" in row[3] or "SCAN" in row[3]]
             # an OR: one probe per key; an IN list of single values: one probe step
-            assert len(searches) == (1 if table == "suppressions" else count), searches
+            in_list = table in ("suppressions", "profiles", "conversations")
+            assert len(searches) == (1 if in_list else count), searches
             for step in searches:
                 assert step.startswith(f"SEARCH omnichannel_{table} USING"), step
                 assert "(workspace=? AND " in step, step  # the whole key, not the workspace

@@ -96,6 +96,12 @@ class _MemoryTransaction:
     def get_profile(self, workspace: str, profile_id: str, *, lock: bool = False) -> Profile | None:
         return self._d.profiles.get((workspace, profile_id))
 
+    def get_profiles(
+        self, workspace: str, profile_ids: Collection[str], *, lock: bool = False
+    ) -> dict[str, Profile]:
+        found = {pid: self._d.profiles.get((workspace, pid)) for pid in profile_ids}
+        return {pid: profile for pid, profile in found.items() if profile is not None}
+
     def list_profiles(
         self, workspace: str, *, after_id: str | None = None, limit: int = 100
     ) -> list[Profile]:
@@ -171,6 +177,29 @@ class _MemoryTransaction:
             self._d.by_time[workspace].remove(pos)
 
         self.undo.append(undo)
+
+    def put_profiles(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        claim: Collection[tuple[MatchKey, str]] = (),
+        release: Collection[tuple[MatchKey, str]] = (),
+    ) -> None:
+        self._writable()
+        by_id = {profile.id: profile for profile in profiles}
+        releasing: dict[str, list[MatchKey]] = {}
+        for match, pid in release:
+            releasing.setdefault(pid, []).append(match)
+        claiming: dict[str, list[MatchKey]] = {}
+        for match, pid in claim:
+            claiming.setdefault(pid, []).append(match)
+        for pid, matches in releasing.items():  # every release before any claim
+            self.put_profile(by_id[pid], release=matches)
+        for pid, matches in claiming.items():
+            self.put_profile(by_id[pid], claim=matches)
+        for profile in profiles:
+            if profile.id not in releasing and profile.id not in claiming:
+                self.put_profile(profile)
 
     def insert_interactions(self, workspace: str, rows: Sequence[tuple[Interaction, str]]) -> None:
         for interaction, profile_id in rows:
@@ -376,6 +405,18 @@ class _MemoryTransaction:
         ]
         found.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
         return found[:limit]
+
+    def open_conversations(
+        self, workspace: str, profile_ids: Collection[str]
+    ) -> dict[str, list[Conversation]]:
+        wanted = set(profile_ids)
+        found: dict[str, list[Conversation]] = {}
+        for (ws, _), (c, _) in self._d.conversations.items():
+            if ws == workspace and c.profile_id in wanted and c.status is ConversationStatus.OPEN:
+                found.setdefault(c.profile_id, []).append(c)
+        for conversations in found.values():
+            conversations.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+        return found
 
     def move_conversations(
         self,

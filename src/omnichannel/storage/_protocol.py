@@ -79,6 +79,13 @@ class Transaction(Protocol):
         merge or update of the same profile waits (or fails with StoreConflictError).
         """
 
+    def get_profiles(
+        self, workspace: str, profile_ids: Collection[str], *, lock: bool = False
+    ) -> dict[str, Profile]:
+        """:meth:`get_profile` for many ids at once (a batch of ingest reads its customers
+        in one go); unknown ids are absent. With ``lock=True`` the rows are locked in id
+        order."""
+
     def list_profiles(
         self, workspace: str, *, after_id: str | None = None, limit: int = 100
     ) -> list[Profile]:
@@ -96,6 +103,23 @@ class Transaction(Protocol):
         ``release`` entries owned by this profile are removed from the index first; then
         each ``claim`` entry is pointed at this profile. Claiming a key that another
         profile owns raises StoreConflictError (the unique index is the arbiter).
+        """
+
+    def put_profiles(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        claim: Collection[tuple[MatchKey, str]] = (),
+        release: Collection[tuple[MatchKey, str]] = (),
+    ) -> None:
+        """:meth:`put_profile` for many profiles of one workspace at once (a batch of
+        ingest writes them together).
+
+        Every profile is inserted or replaced. Then each ``(match, profile_id)`` of
+        ``release`` is removed from the identifier index where that profile owns it, and
+        then each of ``claim`` points its match at its profile; the profile ids named
+        are among ``profiles``. Claiming a key that another profile owns raises
+        StoreConflictError, as :meth:`put_profile` does.
         """
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
@@ -221,6 +245,13 @@ class Transaction(Protocol):
         limit: int = 100,
     ) -> list[Conversation]:
         """The profile's conversations, latest activity first, optionally by status."""
+
+    def open_conversations(
+        self, workspace: str, profile_ids: Collection[str]
+    ) -> dict[str, list[Conversation]]:
+        """Every open conversation of each of ``profile_ids``, latest activity first (a
+        batch of ingest reads them for all its customers at once). Profiles without one
+        are absent."""
 
     def move_conversations(
         self,

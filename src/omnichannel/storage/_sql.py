@@ -466,6 +466,33 @@ class _Statements:
             self._suppressed[count] = query
         return self._suppressed[count]
 
+    def profiles(self, count: int, *, lock: bool) -> sa.Select[Any]:
+        """``count`` profiles by id (an ``IN`` of single values: primary-key probes), in
+        id order; with ``lock``, locked in that order."""
+        if (count, lock) not in self._profiles:
+            p = self.tables["profiles"]
+            ids: list[sa.BindParameter[Any]] = [sa.bindparam(f"p{n}") for n in range(count)]
+            query = (
+                sa.select(p.c.id, p.c.doc)
+                .where(p.c.workspace == sa.bindparam("ws"), p.c.id.in_(ids))
+                .order_by(p.c.id)
+            )
+            self._profiles[(count, lock)] = query.with_for_update() if lock else query
+        return self._profiles[(count, lock)]
+
+    def open_of(self, count: int) -> sa.Select[Any]:
+        """The open conversations of ``count`` profiles (probes of the profile index)."""
+        if count not in self._open_of:
+            c = self.tables["conversations"]
+            ids: list[sa.BindParameter[Any]] = [sa.bindparam(f"p{n}") for n in range(count)]
+            query = sa.select(c.c.profile_id, c.c.doc).where(
+                c.c.workspace == sa.bindparam("ws"),
+                c.c.profile_id.in_(ids),
+                c.c.status == ConversationStatus.OPEN.value,
+            )
+            self._open_of[count] = query
+        return self._open_of[count]
+
     def find_interactions(self, count: int) -> sa.Select[Any]:
         """Where ``count`` ``(channel, source key)`` pairs are stored, as an OR of
         equalities like :func:`_match_keys`."""
@@ -523,6 +550,8 @@ class _Statements:
         self.insert_event = e.insert()
         self._suppressed: dict[int, sa.Select[Any]] = {}
         self._find_interactions: dict[int, sa.Select[Any]] = {}
+        self._profiles: dict[tuple[int, bool], sa.Select[Any]] = {}
+        self._open_of: dict[int, sa.Select[Any]] = {}
 
 
 def _interaction_row(workspace: str, interaction: Interaction, profile_id: str) -> dict[str, Any]:
@@ -691,6 +720,18 @@ class _SQLTransaction:
         row = self._run(query, {"ws": workspace, "pid": profile_id}).first()
         return None if row is None else Profile.model_validate_json(row[0], context=TRUSTED)
 
+    def get_profiles(
+        self, workspace: str, profile_ids: Collection[str], *, lock: bool = False
+    ) -> dict[str, Profile]:
+        wanted = sorted(set(profile_ids))  # chunks in id order: locks taken in id order
+        found: dict[str, Profile] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            params = {"ws": workspace, **{f"p{n}": pid for n, pid in enumerate(chunk)}}
+            for pid, doc in self._run(self._q.profiles(len(chunk), lock=lock), params):
+                found[pid] = Profile.model_validate_json(doc, context=TRUSTED)
+        return found
+
     def list_profiles(
         self, workspace: str, *, after_id: str | None = None, limit: int = 100
     ) -> list[Profile]:
@@ -731,6 +772,45 @@ class _SQLTransaction:
         if inserted < len(wanted):
             owned = self.owners(ws, wanted)
             if any(owned.get(match) != pid for match in wanted):
+                raise StoreConflictError("an identifier is owned by another profile")
+
+    def put_profiles(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        claim: Collection[tuple[MatchKey, str]] = (),
+        release: Collection[tuple[MatchKey, str]] = (),
+    ) -> None:
+        self._writable()
+        if not profiles:
+            return
+        ws = profiles[0].workspace
+        rows = [
+            {
+                "workspace": profile.workspace,
+                "id": profile.id,
+                "merged_into": profile.merged_into,
+                "created_us": _micros(profile.created_at),
+                "updated_us": _micros(profile.updated_at),
+                "doc": profile.model_dump_json(),
+            }
+            for profile in profiles
+        ]
+        self._run(self._q.upsert_profile, rows)
+        if release:
+            releases = [
+                {"ws": ws, "kind": kind, "ns": namespace, "k": key, "pid": pid}
+                for (kind, namespace, key), pid in release
+            ]
+            self._run(self._q.release, releases)
+        wanted = dict(claim)
+        if not wanted:
+            return
+        claims = [_claim_row(ws, match, pid) for match, pid in wanted.items()]
+        if self._run(self._q.claim, claims).rowcount != len(claims):
+            # Some key was there already (or the driver does not count): whose is it?
+            owned = self.owners(ws, list(wanted))
+            if any(owned.get(match) != pid for match, pid in wanted.items()):
                 raise StoreConflictError("an identifier is owned by another profile")
 
     def insert_interaction(self, workspace: str, interaction: Interaction, profile_id: str) -> None:
@@ -948,6 +1028,21 @@ class _SQLTransaction:
             rows = self._run(self._q.open_conversations, {**params, "status": status.value})
         return [Conversation.model_validate_json(doc, context=TRUSTED) for (doc,) in rows]
 
+    def open_conversations(
+        self, workspace: str, profile_ids: Collection[str]
+    ) -> dict[str, list[Conversation]]:
+        wanted = list(dict.fromkeys(profile_ids))
+        found: dict[str, list[Conversation]] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            params = {"ws": workspace, **{f"p{n}": pid for n, pid in enumerate(chunk)}}
+            for pid, doc in self._run(self._q.open_of(len(chunk)), params):
+                conversation = Conversation.model_validate_json(doc, context=TRUSTED)
+                found.setdefault(pid, []).append(conversation)
+        for conversations in found.values():
+            conversations.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+        return found
+
     def move_conversations(
         self,
         workspace: str,
@@ -1154,6 +1249,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         if url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # A longer write-ahead log between checkpoints: a page changed by several
+            # transactions in a row is copied back to the database once, not each time.
+            cursor.execute("PRAGMA wal_autocheckpoint = 10000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -372,6 +372,38 @@ class StoreConformance(FeatureConformance):
         assert first.status is ConversationStatus.CLOSED  # passed over when q4 came
         assert [c.id for c in hub.conversations(profile.id)] == [threads["q4"], first.id]
 
+    def test_a_batch_continues_conversations_across_a_merge(self, hub: Hub) -> None:
+        before = [
+            make_interaction("p1", PHONE),  # one customer by phone ...
+            make_interaction("e1", EMAIL, channel="email", minutes=1),  # ... and by email
+        ]
+        batch = [
+            make_interaction("o1", PHONE, EMAIL, channel="store", minutes=2),  # merges them
+            make_interaction("p2", PHONE, minutes=3),  # continues the open conversation
+            make_interaction("e2", EMAIL, channel="email", minutes=4),
+        ]
+        # stored profiles and conversations (read up front), then ones the batch made
+        for first, rest in ((before, batch), ([], before + batch)):
+            hub = Hub(hub.store, workspace=new_id())
+            for item in first:
+                hub.ingest(item.model_copy(update={"id": new_id()}))
+            copies = [item.model_copy(update={"id": new_id()}) for item in rest]
+            summary = hub.ingest_many(copies, batch_size=len(rest))
+            assert summary.merged == 1
+            self._assert_continued(hub)
+
+    def _assert_continued(self, hub: Hub) -> None:
+        profile = hub.find(PHONE)
+        assert profile is not None
+        assert hub.find(EMAIL) == profile
+        threads = {i.source_id: i.conversation_id for i in hub.history(profile.id)}
+        # the latest active of the two open conversations the merge brought together
+        assert threads["p2"] == threads["e2"] == threads["o1"] == threads["e1"] != threads["p1"]
+        conversations = hub.conversations(profile.id)
+        assert len(conversations) == 2
+        assert sum(c.interaction_count for c in conversations) == 5
+        assert [c.status for c in conversations] == [ConversationStatus.OPEN] * 2
+
     # --- idempotency ---------------------------------------------------------------
 
     def test_redelivery_is_stored_once_with_the_same_result(self, hub: Hub) -> None:
@@ -430,6 +462,52 @@ class StoreConformance(FeatureConformance):
         with store.transaction(readonly=True) as tx:
             owners = tx.owners("default", [PHONE.match, EMAIL.match, HANDLE.match])
         assert owners == {PHONE.match: first.id, EMAIL.match: second.id}
+
+    def test_many_profiles_are_read_and_written_at_once(self, store: Store) -> None:
+        first = Profile(created_at=_T0, updated_at=_T0)
+        second = Profile(created_at=_T0, updated_at=_T0)
+        with store.transaction() as tx:
+            tx.put_profiles([first, second], claim=[(PHONE.match, first.id)])
+        moved = first.model_copy(update={"merged_into": second.id})
+        with store.transaction() as tx:
+            # every release before any claim, whatever the order of the profiles
+            tx.put_profiles(
+                [second, moved],
+                claim=[(PHONE.match, second.id), (EMAIL.match, second.id)],
+                release=[(PHONE.match, first.id), (HANDLE.match, first.id)],
+            )
+        with store.transaction(readonly=True) as tx:
+            many = [new_id() for _ in range(70)]
+            found = tx.get_profiles("default", [first.id, second.id, "nobody", *many], lock=True)
+            owners = tx.owners("default", [PHONE.match, EMAIL.match, HANDLE.match])
+            other = tx.get_profiles("other", [first.id])
+        assert found == {first.id: moved, second.id: second}
+        assert owners == {PHONE.match: second.id, EMAIL.match: second.id}
+        assert other == {}
+        third = Profile(created_at=_T0, updated_at=_T0)
+        with pytest.raises(StoreConflictError), store.transaction() as tx:
+            tx.put_profiles([third], claim=[(EMAIL.match, third.id)])
+        with store.transaction(readonly=True) as tx:
+            assert tx.get_profiles("default", [third.id]) == {}
+
+    def test_open_conversations_of_many_profiles(self, store: Store) -> None:
+        def conversation(pid: str, minutes: int, status: ConversationStatus) -> Conversation:
+            at = _T0 + timedelta(minutes=minutes)
+            return Conversation(profile_id=pid, opened_at=at, last_activity_at=at, status=status)
+
+        first, second, third = new_id(), new_id(), new_id()
+        a = conversation(first, 0, ConversationStatus.OPEN)
+        b = conversation(first, 5, ConversationStatus.OPEN)
+        closed = conversation(first, 9, ConversationStatus.CLOSED)
+        c = conversation(second, 1, ConversationStatus.OPEN)
+        with store.transaction() as tx:
+            tx.put_conversations(
+                [a, b, closed, c, conversation(third, 2, ConversationStatus.CLOSED)]
+            )
+            tx.put_conversation(c.model_copy(update={"workspace": "other", "id": new_id()}))
+        with store.transaction(readonly=True) as tx:
+            found = tx.open_conversations("default", [first, second, third, *map(str, range(60))])
+        assert found == {first: [b, a], second: [c]}
 
     # --- atomicity -----------------------------------------------------------------
 
