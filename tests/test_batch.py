@@ -3,11 +3,13 @@ not answer itself, and conversation reads other than the open ones."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any, cast
 
 from omnichannel import Conversation, ConversationStatus, Identifier, Profile
 from omnichannel._batch import BatchTransaction
-from omnichannel.storage import MemoryStore
+from omnichannel.storage import MemoryStore, Transaction
 from omnichannel.testing import make_interaction
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -128,3 +130,39 @@ def test_an_unmerge_move_and_an_erase_forget_what_was_read() -> None:
         assert batch.erase("default", [first.id, second.id]) == 1  # interactions deleted
         assert batch.owners("default", [PHONE.match]) == {}
         assert batch.get_profile("default", first.id) is None
+
+
+class _Recording:
+    """A transaction wrapper that records what ``put_profiles`` was given."""
+
+    def __init__(self, tx: Any) -> None:
+        self._tx = tx
+        self.calls: list[tuple[list[str], list[Any], list[Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    def put_profiles(
+        self, profiles: Sequence[Profile], *, claim: Any = (), release: Any = ()
+    ) -> None:
+        self.calls.append(([p.id for p in profiles], list(claim), list(release)))
+        self._tx.put_profiles(profiles, claim=claim, release=release)
+
+
+def test_profiles_claims_and_releases_are_written_in_sorted_order() -> None:
+    # One lock order for every batch: two PostgreSQL writers wait instead of deadlocking.
+    store = MemoryStore()
+    keys = [Identifier.phone(f"+4860123{n:04d}") for n in (7, 3, 9, 1, 5)]
+    profiles = [_profile() for _ in keys]
+    with store.transaction() as tx:
+        recording = _Recording(tx)
+        batch = BatchTransaction(cast(Transaction, recording), "default")
+        batch.prefetch([make_interaction("s1", *keys)], lambda match: "digest")
+        for profile, key in zip(reversed(profiles), keys, strict=True):
+            batch.put_profile(profile, claim=[key.match])
+        batch.flush()
+    [(ids, claim, release)] = recording.calls
+    assert ids == sorted(ids)
+    assert len(ids) == len(profiles)
+    assert [match for match, _ in claim] == sorted(key.match for key in keys)
+    assert release == []

@@ -112,15 +112,17 @@ class BatchTransaction:
         if not self._new_profiles:
             return
         stored, now = self._owners_stored, self._owners
+        # Keys and profiles in sorted order: concurrent batches take their row and key
+        # locks in one order on PostgreSQL, so they wait for each other instead of
+        # deadlocking.
+        changed = sorted(self._claimed)
         release = [
             (m, before)
-            for m in self._claimed
+            for m in changed
             if (before := stored.get(m)) is not None and before != now[m]
         ]
-        claim = [
-            (m, owner) for m in self._claimed if (owner := now[m]) not in (None, stored.get(m))
-        ]
-        profiles = list(self._new_profiles.values())
+        claim = [(m, owner) for m in changed if (owner := now[m]) not in (None, stored.get(m))]
+        profiles = [self._new_profiles[pid] for pid in sorted(self._new_profiles)]
         self._new_profiles = {}
         self._tx.put_profiles(profiles, claim=claim, release=release)
         stored.update((m, now[m]) for m in self._claimed)
