@@ -192,10 +192,24 @@ def test_conflicts_give_up_after_max_attempts() -> None:
     assert Hub(store).find(PHONE) is None
 
 
-def test_a_batch_that_keeps_conflicting_falls_back_to_single_transactions() -> None:
-    store = FlakyStore(failures=2)  # the batch fails twice, then items go one by one
+def test_a_batch_that_keeps_conflicting_is_split_in_halves() -> None:
+    store = FlakyStore(failures=2)  # the batch of 100 fails twice; its halves commit
+    hub = Hub(store)
+    stream = [make_interaction(f"m{n}", PHONE, minutes=n) for n in range(100)]
+    summary = hub.ingest_many(stream, batch_size=100)
+    assert (summary.created, summary.attached) == (1, 99)
+    assert store.attempts == 2 + 2
+
+
+def test_halves_that_keep_conflicting_are_split_down_to_single_interactions() -> None:
+    # 5 fails twice, then its first half (2) twice: 1, 1 and the second half (3) commit
+    store = FlakyStore(failures=4)
     hub = Hub(store)
     stream = [make_interaction(f"m{n}", PHONE, minutes=n) for n in range(5)]
     summary = hub.ingest_many(stream, batch_size=5)
     assert (summary.created, summary.attached) == (1, 4)
-    assert store.attempts == 2 + 5
+    assert store.attempts == 2 + 2 + 3
+    profile = hub.find(PHONE)
+    assert profile is not None
+    page = hub.timeline(profile.id, limit=10)
+    assert [i.source_id for i in page.items] == [f"m{n}" for n in reversed(range(5))]

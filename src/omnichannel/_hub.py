@@ -477,6 +477,19 @@ class Hub:
         """
         return self._writing(partial(self._ingest_batch, [self.validate(interaction)]))[0]
 
+    def _ingest_split(self, batch: list[Interaction]) -> list[IngestResult]:
+        """Ingest ``batch`` in one transaction, tried twice. A batch that keeps losing
+        races with concurrent writers (they touch the same customers) is split in halves,
+        each ingested the same way, in order; one interaction gets the Hub's full retries.
+        """
+        if len(batch) == 1:
+            return self._writing(partial(self._ingest_batch, batch))
+        try:
+            return self._writing(partial(self._ingest_batch, batch), attempts=2)
+        except StoreConflictError:
+            half = len(batch) // 2
+            return self._ingest_split(batch[:half]) + self._ingest_split(batch[half:])
+
     def ingest_many(
         self, interactions: Iterable[InteractionInput], *, batch_size: int = 500
     ) -> IngestSummary:
@@ -486,7 +499,8 @@ class Hub:
         batch is validated before it is written and committed as a whole; a failure
         raises with earlier batches committed and re-running the same import is safe
         (already stored interactions count as duplicates). A batch that keeps losing
-        races with concurrent writers is retried one interaction per transaction.
+        races with concurrent writers is split in halves, and those again, down to one
+        interaction per transaction; each part commits on its own, in stream order.
 
         Raises:
             InvalidPayloadError: an item does not validate (its field is prefixed with its
@@ -505,13 +519,7 @@ class Hub:
                 self.validate(item, f"items[{position + n}].") for n, item in enumerate(raw_batch)
             ]
             position += len(batch)
-            try:
-                results = self._writing(partial(self._ingest_batch, batch), attempts=2)
-            except StoreConflictError:
-                # Concurrent writers keep touching the same customers: a big transaction
-                # would keep losing, so fall back to one transaction per interaction.
-                results = [self._writing(partial(self._ingest_batch, [item]))[0] for item in batch]
-            for result in results:
+            for result in self._ingest_split(batch):
                 counts[result.outcome] += 1
         return IngestSummary(
             total=sum(counts.values()),
