@@ -526,11 +526,17 @@ class _Statements:
     def _conversations_and_more(self, t: dict[str, sa.Table]) -> None:
         b = sa.bindparam
         c, e = t["conversations"], t["events"]
+        # Leaves opened_us (and the conversations_time index entry) alone: rewriting it
+        # on every update cost a random index page per interaction. The rare earlier
+        # opening (an interaction delivered late) is a second statement, which writes
+        # nothing when opened_us is unchanged.
         self.upsert_conversation = _upsert(
-            c,
-            self.dialect,
-            ("workspace", "id"),
-            ("profile_id", "status", "opened_us", "last_us", "doc"),
+            c, self.dialect, ("workspace", "id"), ("profile_id", "status", "last_us", "doc")
+        )
+        self.opened_earlier = (
+            c.update()
+            .where(c.c.workspace == b("ws"), c.c.id == b("cid"), c.c.opened_us != b("opened"))
+            .values(opened_us=b("opened"))
         )
         self.get_conversation = sa.select(c.c.doc).where(
             c.c.workspace == b("ws"), c.c.id == b("cid")
@@ -580,6 +586,11 @@ def _conversation_row(conversation: Conversation) -> dict[str, Any]:
         "last_us": _micros(conversation.last_activity_at),
         "doc": conversation.model_dump_json(),
     }
+
+
+def _opened_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of ``opened_earlier`` for a conversation row."""
+    return {"ws": row["workspace"], "cid": row["id"], "opened": row["opened_us"]}
 
 
 def _claim_row(workspace: str, match: MatchKey, profile_id: str) -> dict[str, Any]:
@@ -1001,13 +1012,16 @@ class _SQLTransaction:
 
     def put_conversation(self, conversation: Conversation) -> None:
         self._writable()
-        self._run(self._q.upsert_conversation, _conversation_row(conversation))
+        row = _conversation_row(conversation)
+        self._run(self._q.upsert_conversation, row)
+        self._run(self._q.opened_earlier, _opened_row(row))
 
     def put_conversations(self, conversations: Sequence[Conversation]) -> None:
         self._writable()
         if conversations:
             params = [_conversation_row(c) for c in conversations]
             self._run(self._q.upsert_conversation, params)
+            self._run(self._q.opened_earlier, [_opened_row(row) for row in params])
 
     def get_conversation(self, workspace: str, conversation_id: str) -> Conversation | None:
         row = self._run(self._q.get_conversation, {"ws": workspace, "cid": conversation_id}).first()

@@ -509,6 +509,32 @@ class StoreConformance(FeatureConformance):
             found = tx.open_conversations("default", [first, second, third, *map(str, range(60))])
         assert found == {first: [b, a], second: [c]}
 
+    def test_a_conversation_whose_opening_moves_is_listed_by_it(self, store: Store) -> None:
+        # An interaction delivered late opens its conversation earlier; both ways of
+        # writing it, and the by-time listing, see that.
+        def at(minutes: int) -> datetime:
+            return _T0 + timedelta(minutes=minutes)
+
+        pid = new_id()
+        first = Conversation(profile_id=pid, opened_at=at(10), last_activity_at=at(10))
+        second = Conversation(profile_id=pid, opened_at=at(20), last_activity_at=at(20))
+        with store.transaction() as tx:
+            tx.put_conversations([first, second])
+        moved = first.model_copy(update={"opened_at": at(30), "last_activity_at": at(40)})
+        with store.transaction() as tx:
+            tx.put_conversations([moved])
+        with store.transaction(readonly=True) as tx:
+            assert tx.get_conversation("default", first.id) == moved
+            listed = tx.scan_conversations("default", since=at(0), until=at(60))
+        assert [c.id for c in listed] == [second.id, first.id]
+        back = moved.model_copy(update={"opened_at": at(5)})
+        with store.transaction() as tx:
+            tx.put_conversation(back)
+        with store.transaction(readonly=True) as tx:
+            assert tx.get_conversation("default", first.id) == back
+            listed = tx.scan_conversations("default", since=at(0), until=at(60))
+        assert [c.id for c in listed] == [first.id, second.id]
+
     # --- atomicity -----------------------------------------------------------------
 
     def test_transaction_rolls_back_everything_on_error(self, store: Store) -> None:
