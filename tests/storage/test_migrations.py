@@ -40,8 +40,8 @@ def test_fixture_is_a_version_1_database(tmp_path: Path) -> None:
 def test_version_1_is_upgraded_in_place_keeping_data(tmp_path: Path) -> None:
     path = _v1_database(tmp_path)
     store = SQLStore(f"sqlite:///{path}")
-    assert store.schema_version == SCHEMA_VERSION == 5
-    assert "omnichannel_interactions_origin" in _indexes(store.engine)  # version 2
+    assert store.schema_version == SCHEMA_VERSION == 6
+    assert "omnichannel_interactions_origin" not in _indexes(store.engine)  # 2, dropped in 6
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"omnichannel_reviews", "omnichannel_apart", "omnichannel_sharers"} <= tables  # 3
     assert "omnichannel_blocking" in tables  # 4
@@ -67,8 +67,36 @@ def test_version_1_is_upgraded_in_place_keeping_data(tmp_path: Path) -> None:
 def test_fresh_database_starts_at_the_current_version(tmp_path: Path) -> None:
     store = SQLStore(f"sqlite:///{tmp_path / 'new.db'}")
     assert store.schema_version == SCHEMA_VERSION
-    assert "omnichannel_interactions_origin" in _indexes(store.engine)
+    assert "omnichannel_interactions_timeline" in _indexes(store.engine)
+    assert "omnichannel_interactions_origin" not in _indexes(store.engine)
     store.close()
+
+
+def test_version_5_drops_the_indexes_by_origin(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    store = SQLStore(f"sqlite:///{path}")
+    hub = Hub(store)
+    first = hub.ingest(make_interaction("m1", Identifier.phone("+48601234567")))
+    store.close()
+    conn = sqlite3.connect(path)  # the version 5 schema had two more indexes
+    for table in ("interactions", "conversations"):
+        conn.execute(
+            f"CREATE INDEX omnichannel_{table}_origin "
+            f"ON omnichannel_{table} (workspace, origin_profile_id)"
+        )
+    conn.execute("UPDATE omnichannel_meta SET value = '5' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    upgraded = SQLStore(f"sqlite:///{path}")
+    assert upgraded.schema_version == SCHEMA_VERSION
+    inspector = sa.inspect(upgraded.engine)
+    for table in ("interactions", "conversations"):
+        names = {str(i["name"]) for i in inspector.get_indexes(f"omnichannel_{table}")}
+        assert f"omnichannel_{table}_origin" not in names
+    hub = Hub(upgraded)
+    again = hub.ingest(make_interaction("m2", Identifier.phone("+48601234567"), minutes=5))
+    assert again.profile_id == first.profile_id
+    upgraded.close()
 
 
 def test_meta_table_without_a_version_is_refused(tmp_path: Path) -> None:
@@ -86,7 +114,6 @@ def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix
     store = SQLStore(postgres_engine, table_prefix=table_prefix)
     Hub(store).ingest(make_interaction("m1", Identifier.phone("+48601234567")))
     with postgres_engine.begin() as conn:  # turn it back into a version 1 schema
-        conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_origin"')
         conn.exec_driver_sql(f'DROP INDEX "{table_prefix}interactions_time"')
         conn.exec_driver_sql(
             f'ALTER TABLE "{table_prefix}interactions" DROP COLUMN conversation_id'
@@ -110,10 +137,35 @@ def test_postgres_version_1_is_upgraded(postgres_engine: sa.Engine, table_prefix
         str(i["name"])
         for i in sa.inspect(postgres_engine).get_indexes(f"{table_prefix}interactions")
     }
-    assert f"{table_prefix}interactions_origin" in names
+    assert f"{table_prefix}interactions_origin" not in names
     assert f"{table_prefix}interactions_time" in names
     hub = Hub(upgraded)
     assert hub.find(Identifier.phone("+48601234567")) is not None
     again = hub.ingest(make_interaction("m2", Identifier.phone("+48601234567"), minutes=5))
     assert again.conversation_id is not None
     assert len(list(hub.scan())) == 2
+
+
+@pytest.mark.postgres
+def test_postgres_version_5_drops_the_indexes_by_origin(
+    postgres_engine: sa.Engine, table_prefix: str
+) -> None:
+    store = SQLStore(postgres_engine, table_prefix=table_prefix)
+    first = Hub(store).ingest(make_interaction("m1", Identifier.phone("+48601234567")))
+    with postgres_engine.begin() as conn:  # the version 5 schema had two more indexes
+        for table in ("interactions", "conversations"):
+            conn.exec_driver_sql(
+                f'CREATE INDEX "{table_prefix}{table}_origin" '
+                f'ON "{table_prefix}{table}" (workspace, origin_profile_id)'
+            )
+        conn.exec_driver_sql(f"UPDATE {table_prefix}meta SET value = '5'")
+    upgraded = SQLStore(postgres_engine, table_prefix=table_prefix)
+    assert upgraded.schema_version == SCHEMA_VERSION
+    inspector = sa.inspect(postgres_engine)
+    for table in ("interactions", "conversations"):
+        names = {str(i["name"]) for i in inspector.get_indexes(f"{table_prefix}{table}")}
+        assert f"{table_prefix}{table}_origin" not in names
+    again = Hub(upgraded).ingest(
+        make_interaction("m2", Identifier.phone("+48601234567"), minutes=5)
+    )
+    assert again.profile_id == first.profile_id

@@ -332,3 +332,40 @@ def test_batch_lookups_are_primary_key_probes_on_sqlite(tmp_path: Path, count: i
     finally:
         connection.close()
         store.close()
+
+
+def test_erase_finds_interactions_and_conversations_by_holder_on_sqlite(tmp_path: Path) -> None:
+    """No index by origin profile: erasure must reach rows through the profile index."""
+    import sqlite3
+
+    path = tmp_path / "erase.db"
+    store = SQLStore(f"sqlite:///{path}")
+    hub = Hub(store)
+    hub.ingest(make_interaction("m1", PHONE))
+    gone = hub.ingest(make_interaction("m2", Identifier.email("ola@example.com")))
+    statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def record(_conn: object, _cursor: object, sql: str, params: object, *_: object) -> None:
+        if sql.startswith(("DELETE FROM omnichannel_interactions", "DELETE FROM omnichannel_conv")):
+            assert isinstance(params, tuple)
+            statements.append((sql, params))
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    with store.transaction() as tx:
+        assert tx.erase("default", [gone.profile_id]) == 1
+    sa.event.remove(store.engine, "before_cursor_execute", record)
+    assert hub.find(PHONE) is not None
+    assert hub.find(Identifier.email("ola@example.com")) is None
+    assert len(statements) == 2
+    connection = sqlite3.connect(path)
+    try:
+        for sql, params in statements:
+            rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            steps = [row[3] for row in rows if "SEARCH" in row[3] or "SCAN" in row[3]]
+            assert steps, rows
+            for step in steps:
+                assert step.startswith("SEARCH"), step
+                assert "profile_id=?" in step, step
+    finally:
+        connection.close()
+        store.close()

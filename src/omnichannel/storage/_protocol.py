@@ -312,9 +312,11 @@ class Transaction(Protocol):
 
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
         """Delete everything recorded about ``profile_ids``: the profiles, their index
-        entries, interactions attached to or first attached to them, conversations,
-        consents, merges and review items naming them, pairs apart, shares and blocking
-        keys. Events stay. Returns how many interactions were deleted."""
+        entries, interactions and conversations attached to them or first attached to
+        them (those are held by the profile they were first attached to or by one it was
+        merged into, following ``merged_into``: a store may look only there), consents,
+        merges and review items naming them, pairs apart, shares and blocking keys.
+        Events stay. Returns how many interactions were deleted."""
 
 
 class Store(Protocol):

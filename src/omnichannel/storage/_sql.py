@@ -41,7 +41,7 @@ from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The schema version this release writes and reads.
 
 History: 1, the first schema; 2 adds the index of interactions by origin profile (what an
@@ -111,7 +111,6 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Column("conversation_id", sa.String(_ID), nullable=True),
         sa.UniqueConstraint("workspace", "channel", "source_key", name=name("interactions_source")),
         sa.Index(name("interactions_timeline"), "workspace", "profile_id", "occurred_us", "id"),
-        sa.Index(name("interactions_origin"), "workspace", "origin_profile_id"),
         sa.Index(name("interactions_time"), "workspace", "occurred_us", "id"),
     )
     merges = sa.Table(
@@ -180,7 +179,6 @@ def _tables(metadata: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         sa.Index(
             name("conversations_profile"), "workspace", "profile_id", "status", "last_us", "id"
         ),
-        sa.Index(name("conversations_origin"), "workspace", "origin_profile_id"),
         sa.Index(name("conversations_time"), "workspace", "opened_us", "id"),
     )
     consents = sa.Table(
@@ -244,7 +242,7 @@ def _index(table: sa.Table, name: str) -> sa.Index:
 
 
 def _migrate_1_to_2(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
-    _index(tables["interactions"], f"{prefix}interactions_origin").create(conn, checkfirst=True)
+    """Version 2 added an index of interactions by origin; version 6 dropped it again."""
 
 
 def _migrate_2_to_3(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
@@ -265,11 +263,23 @@ def _migrate_4_to_5(conn: Connection, tables: dict[str, sa.Table], prefix: str) 
         tables[name].create(conn, checkfirst=True)
 
 
+def _migrate_5_to_6(conn: Connection, tables: dict[str, sa.Table], prefix: str) -> None:
+    """Drop the indexes by origin profile: each cost a random index page per write, and
+    erasure finds what it needs by holder (see ``erase``)."""
+    preparer = conn.dialect.identifier_preparer
+    for table in ("interactions", "conversations"):
+        name = preparer.quote(f"{prefix}{table}_origin")
+        schema = tables[table].schema
+        qualified = f"{preparer.quote_schema(schema)}.{name}" if schema else name
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {qualified}"))
+
+
 _MIGRATIONS: dict[int, Callable[[Connection, dict[str, sa.Table], str], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
     4: _migrate_4_to_5,
+    5: _migrate_5_to_6,
 }
 """``version -> step`` upgrading a schema of that version to the next, in place."""
 
@@ -1207,12 +1217,30 @@ class _SQLTransaction:
             found.update(d for (d,) in self._run(self._q.suppressed(len(chunk)), params))
         return found
 
+    def _merged_into(self, workspace: str, ids: Collection[str]) -> set[str]:
+        """``ids`` and every profile they were merged into, following ``merged_into``."""
+        p = self._q.tables["profiles"]
+        found = set(ids)
+        frontier = sorted(found)
+        while frontier:
+            rows = self._c.execute(
+                sa.select(p.c.merged_into).where(
+                    p.c.workspace == workspace,
+                    p.c.id.in_(frontier),
+                    p.c.merged_into.is_not(None),
+                )
+            )
+            frontier = sorted({into for (into,) in rows} - found)
+            found.update(frontier)
+        return found
+
     def erase(self, workspace: str, profile_ids: Collection[str]) -> int:
         self._writable()
         ids = list(profile_ids)
         if not ids:
             return 0
         t = self._q.tables
+        holders = self._merged_into(workspace, ids)
 
         def delete(name: str, *columns: str) -> int:
             table = t[name]
@@ -1220,10 +1248,21 @@ class _SQLTransaction:
             result = self._c.execute(table.delete().where(table.c.workspace == workspace, match))
             return int(result.rowcount)
 
-        erased = delete("interactions", "profile_id", "origin_profile_id")
+        def delete_held(name: str) -> int:
+            # Found by holder, through the profile index: a row first attached to one of
+            # ``ids`` is held by it or by a profile it was merged into.
+            table = t[name]
+            mine = sa.or_(table.c.profile_id.in_(ids), table.c.origin_profile_id.in_(ids))
+            held = table.c.profile_id.in_(sorted(holders))
+            result = self._c.execute(
+                table.delete().where(table.c.workspace == workspace, held, mine)
+            )
+            return int(result.rowcount)
+
+        erased = delete_held("interactions")
         delete("identifiers", "profile_id")
         delete("profiles", "id")
-        delete("conversations", "profile_id", "origin_profile_id")
+        delete_held("conversations")
         delete("consents", "profile_id")
         delete("merges", "survivor_id", "absorbed_id")
         delete("reviews", "first_id", "second_id")

@@ -535,6 +535,42 @@ class StoreConformance(FeatureConformance):
             listed = tx.scan_conversations("default", since=at(0), until=at(60))
         assert [c.id for c in listed] == [first.id, second.id]
 
+    def test_erase_reaches_what_profiles_they_were_merged_into_hold(self, store: Store) -> None:
+        # third was merged into second, second into first: the rows first attached to
+        # third are held by first, and erasing third alone removes them, nothing else.
+        first, second, third = (Profile(created_at=_T0, updated_at=_T0) for _ in range(3))
+        items = {
+            p.id: make_interaction(f"m-{n}", PHONE, minutes=n)
+            for n, p in enumerate((first, second, third))
+        }
+        talks = {
+            p.id: Conversation(profile_id=p.id, opened_at=_T0, last_activity_at=_T0)
+            for p in (first, second, third)
+        }
+        with store.transaction() as tx:
+            for profile in (first, second, third):
+                tx.put_profile(profile)
+                tx.insert_interaction("default", items[profile.id], profile.id)
+                tx.put_conversation(talks[profile.id])
+            for absorbed, survivor in ((third, second), (second, first)):
+                tx.put_profile(absorbed.model_copy(update={"merged_into": survivor.id}))
+                tx.move_interactions("default", absorbed.id, survivor.id)
+                tx.move_conversations("default", absorbed.id, survivor.id)
+        with store.transaction() as tx:
+            assert tx.erase("default", [third.id]) == 1
+        with store.transaction(readonly=True) as tx:
+            assert tx.find_interaction("default", "sms", "m-2") is None
+            assert tx.get_conversation("default", talks[third.id].id) is None
+            assert tx.get_profile("default", third.id) is None
+            kept = [i.source_id or "" for i in tx.timeline("default", first.id, limit=10)]
+            assert sorted(kept) == ["m-0", "m-1"]
+            assert tx.get_conversation("default", talks[second.id].id) is not None
+        with store.transaction() as tx:  # the survivor's own and what it holds
+            assert tx.erase("default", [first.id, second.id]) == 2
+        with store.transaction(readonly=True) as tx:
+            assert tx.timeline("default", first.id, limit=10) == []
+            assert tx.conversations("default", first.id) == []
+
     # --- atomicity -----------------------------------------------------------------
 
     def test_transaction_rolls_back_everything_on_error(self, store: Store) -> None:
