@@ -166,3 +166,37 @@ def test_profiles_claims_and_releases_are_written_in_sorted_order() -> None:
     assert len(ids) == len(profiles)
     assert [match for match, _ in claim] == sorted(key.match for key in keys)
     assert release == []
+
+
+class _StaleOwners(_Recording):
+    """The first owners read is from before a concurrent merge: it names the absorbed."""
+
+    def __init__(self, tx: Any, stale: dict[Any, str]) -> None:
+        super().__init__(tx)
+        self.stale: dict[Any, str] | None = stale
+        self.owner_reads = 0
+
+    def owners(self, workspace: str, matches: Any) -> Any:
+        self.owner_reads += 1
+        if self.stale is not None:
+            stale, self.stale = self.stale, None
+            return stale
+        return self._tx.owners(workspace, matches)
+
+
+def test_a_prefetch_that_locked_a_merged_profile_reads_the_owners_again() -> None:
+    store = MemoryStore()
+    survivor = _profile()
+    absorbed = _profile().model_copy(update={"merged_into": survivor.id})
+    with store.transaction() as tx:
+        tx.put_profiles([survivor, absorbed], claim=[(PHONE.match, survivor.id)])
+    item = make_interaction("late", PHONE)
+    with store.transaction() as tx:
+        stale = _StaleOwners(tx, {PHONE.match: absorbed.id})
+        batch = BatchTransaction(cast(Transaction, stale), "default")
+        batch.prefetch([item], lambda match: "digest")
+        assert stale.owner_reads == 2
+        assert batch.owners("default", [PHONE.match]) == {PHONE.match: survivor.id}
+        locked = batch.get_profile("default", survivor.id, lock=True)
+        assert locked == survivor
+        assert stale.owner_reads == 2  # answered from the batch: read and locked once

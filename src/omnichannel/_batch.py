@@ -58,6 +58,10 @@ _UNRELATED = frozenset(
 )
 
 
+_REREADS = 3
+"""Times a prefetch reads owners again after finding a profile it locked merged away."""
+
+
 class BatchTransaction:
     """``tx`` answering one batch's lookups from reads made up front, and holding its
     profile, interaction and conversation writes until :meth:`flush`. Any other store
@@ -140,17 +144,31 @@ class BatchTransaction:
         self._stored.update({key: stored.get(key) for key in sources})
         matches = list(dict.fromkeys(ident.match for i in items for ident in i.identifiers))
         self._read_owners(matches)
-        owned = [match for match in matches if self._owners[match] is not None]
-        sharers = tx.sharers(ws, owned)
-        self._sharers.update({match: sharers.get(match, []) for match in owned})
-        digests = {digest(match) for match in matches if self._owners[match] is None}
-        hits = tx.suppressed(ws, digests)
-        self._suppressed.update({d: d in hits for d in digests})
-        involved = {self._owners[m] for m in owned} | {p for m in owned for p in self._sharers[m]}
-        wanted = sorted(p for p in involved if p is not None and p not in self._locked)
-        self._profiles.update(tx.get_profiles(ws, wanted, lock=True))
-        self._locked.update(wanted)
-        live = [p for p in wanted if p in self._profiles and self._profiles[p].is_live]
+        locked: list[str] = []
+        for _ in range(_REREADS):
+            owned = [match for match in matches if self._owners[match] is not None]
+            sharers = tx.sharers(ws, owned)
+            self._sharers.update({match: sharers.get(match, []) for match in owned})
+            digests = {digest(m) for m in matches if self._owners[m] is None} - set(
+                self._suppressed
+            )
+            hits = tx.suppressed(ws, digests)
+            self._suppressed.update({d: d in hits for d in digests})
+            involved = {self._owners[m] for m in owned}
+            involved.update(p for m in owned for p in self._sharers[m])
+            wanted = sorted(p for p in involved if p is not None and p not in self._locked)
+            self._profiles.update(tx.get_profiles(ws, wanted, lock=True))
+            self._locked.update(wanted)
+            locked.extend(wanted)
+            if all(p in self._profiles and self._profiles[p].is_live for p in wanted):
+                break
+            # A concurrent writer merged or erased some of them while this batch waited
+            # for their locks (PostgreSQL): their identifiers have other owners now.
+            # Read the owners again and lock those, instead of failing the batch later.
+            fresh = tx.owners(ws, matches)
+            for m in matches:
+                self._owners[m] = self._owners_stored[m] = fresh.get(m)
+        live = [p for p in locked if p in self._profiles and self._profiles[p].is_live]
         found = tx.open_conversations(ws, live)
         for pid in live:
             self._know_open(pid, found.get(pid, []))
