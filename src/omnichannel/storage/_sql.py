@@ -48,7 +48,9 @@ History: 1, the first schema; 2 adds the index of interactions by origin profile
 unmerge walks); 3 adds review items, pairs recorded apart, and shared identifiers; 4 adds
 the blocking keys of online probabilistic matching; 5 adds conversations (and each
 interaction's conversation), consents, the event outbox, suppressions of forgotten
-customers, and the index of interactions by time that reports scan.
+customers, and the index of interactions by time that reports scan; 6 drops the indexes
+of interactions and conversations by origin profile (an unmerge walks the holder's rows
+through the profile index, erasure looks in the profiles the erased were merged into).
 """
 
 _ID = 64
