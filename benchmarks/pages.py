@@ -60,7 +60,9 @@ def wal_pages(path: Path) -> list[int]:
 def checkpoint(path: Path) -> None:
     """Copy the log into the file and empty it (no other transaction may be open)."""
     with closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        sys.exit("the checkpoint could not empty the write-ahead log: is the file in use?")
 
 
 def owners(path: Path, pages: set[int]) -> dict[int, str] | None:
