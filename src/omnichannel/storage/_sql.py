@@ -9,7 +9,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from operator import itemgetter
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -37,6 +38,7 @@ from omnichannel._model import (
     ReviewItem,
     ReviewStatus,
 )
+from omnichannel.storage._checkpoint import Checkpointer
 from omnichannel.storage._protocol import InteractionRecord, MatchKey
 
 __all__ = ["SCHEMA_VERSION", "SQLStore"]
@@ -54,6 +56,11 @@ through the profile index, erasure looks in the profiles the erased were merged 
 """
 
 _ID = 64
+# SQLite: write-ahead log pages between checkpoints that restart the log. A checkpoint on
+# the store's thread costs a commit nothing, except for the frames of the last commit
+# before the restart: the longer log makes those rarer.
+_WAL_PAGES = 10_000
+_BACKGROUND_WAL_PAGES = 40_000
 _CHUNK = 50  # keys per lookup statement: an OR of this many equalities, or an IN list
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # PostgreSQL SQLSTATEs after which retrying the transaction can succeed.
@@ -1292,7 +1299,7 @@ def _window(
     return where
 
 
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, checkpointer: Checkpointer | None) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -1306,26 +1313,40 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             cursor.execute("PRAGMA synchronous = NORMAL")
             # A longer write-ahead log between checkpoints: a page changed by several
             # transactions in a row is copied back to the database once, not each time.
-            cursor.execute("PRAGMA wal_autocheckpoint = 10000")
+            # With a background checkpointer, SQLite's own is only a backstop.
+            pages = _WAL_PAGES if checkpointer is None else 2 * checkpointer.limit_pages
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {pages}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers take the write lock up front, so two writers never deadlock on upgrade.
         readonly = conn.get_execution_options().get("omnichannel_readonly", False)
+        if not readonly and checkpointer is not None:
+            checkpointer.before_write(conn.connection.driver_connection)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def _make_engine(url: str) -> Engine:
+def _checkpointer(url: sa.URL, checkpoint: str) -> Checkpointer | None:
+    if checkpoint not in ("background", "inline"):
+        raise StoreError(f"checkpoint must be 'background' or 'inline', not {checkpoint!r}")
+    database = url.database
+    if checkpoint == "inline" or database in (None, "", ":memory:") or url.query:
+        return None  # in memory, or a URI filename with options: SQLite checkpoints
+    return Checkpointer(Path(database).resolve(), limit_pages=_BACKGROUND_WAL_PAGES)
+
+
+def _make_engine(url: str, checkpoint: str) -> tuple[Engine, Checkpointer | None]:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise StoreError(f"not a database URL: {url!r}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(parsed)
+        checkpointer = _checkpointer(parsed, checkpoint)
+        return _sqlite_engine(parsed, checkpointer), checkpointer
     if backend != "postgresql":
         raise StoreError(
             f"cannot open {parsed.render_as_string(hide_password=True)}: SQLStore supports "
@@ -1336,7 +1357,7 @@ def _make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql+psycopg" and importlib.util.find_spec("psycopg") is None:
         raise StoreError("PostgreSQL needs the psycopg driver: pip install 'omnichannel[postgres]'")
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True), None
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(
             f"cannot open {parsed.render_as_string(hide_password=True)}: {exc}"
@@ -1357,6 +1378,10 @@ class SQLStore:
             dispose of it on close).
         table_prefix: prepended to every table name, so the tables can live beside a CRM's.
         schema: the database schema (PostgreSQL) to create the tables in.
+        checkpoint: for a SQLite file, who copies the write-ahead log back into the
+            database. ``"background"`` (the default): a thread of the store, after
+            commits, so a commit does not wait for that copy and its fsyncs.
+            ``"inline"``: SQLite itself, inside the commit that crosses its threshold.
 
     Raises:
         StoreError: the URL is malformed or its driver missing.
@@ -1370,9 +1395,14 @@ class SQLStore:
         *,
         table_prefix: str = "omnichannel_",
         schema: str | None = None,
+        checkpoint: Literal["background", "inline"] = "background",
     ) -> None:
         self._owns_engine = not isinstance(url, Engine)
-        self.engine: Engine = _make_engine(url) if isinstance(url, str) else url
+        self._checkpointer: Checkpointer | None = None
+        if isinstance(url, str):
+            self.engine, self._checkpointer = _make_engine(url, checkpoint)
+        else:
+            self.engine = url
         self._metadata = sa.MetaData(schema=schema)
         self._prefix = table_prefix
         self._schema = schema
@@ -1439,9 +1469,14 @@ class SQLStore:
                 conn = conn.execution_options(omnichannel_readonly=True)
             with conn.begin():
                 yield _SQLTransaction(conn, self._q, readonly)
+        if not readonly and self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def close(self) -> None:
-        """Dispose of the connection pool (unless the engine was passed in)."""
+        """Stop the checkpoint thread and dispose of the connection pool (unless the
+        engine was passed in)."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         if not self._closed and self._owns_engine:
             self.engine.dispose()
         self._closed = True
