@@ -149,6 +149,23 @@ def test_an_idle_thread_ends_and_the_next_commit_starts_one(
     assert not checkpointer.running
 
 
+def test_a_failed_catch_up_lets_the_write_go_on(
+    database: tuple[Path, sqlite3.Connection],
+) -> None:
+    path, writer = database
+    checkpointer = Checkpointer(path, limit_pages=1)
+    _write(writer, checkpointer, 5)
+    _checkpointed(checkpointer, 1)
+    closed = sqlite3.connect(path)
+    closed.close()
+    checkpointer.before_write(closed)  # past the limit, and the copy fails: no raise
+    assert isinstance(checkpointer.last_error, sqlite3.ProgrammingError)
+    assert checkpointer.restarts == 0
+    _write(writer, checkpointer, 5)
+    checkpointer.close()
+    assert checkpointer.restarts == 1
+
+
 def test_the_thread_never_creates_a_missing_database(tmp_path: Path) -> None:
     missing = tmp_path / "gone.db"
     checkpointer = Checkpointer(missing, limit_pages=10)

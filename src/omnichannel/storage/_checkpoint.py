@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +59,10 @@ class Checkpointer:
         """Checkpoints the thread has run (for tests and diagnostics)."""
         self.restarts = 0
         """Times a writer finished the copy so that the log started over."""
+        self.catching_up = 0.0
+        """Seconds writers spent finishing copies (waiting for the thread included)."""
         self.last_error: sqlite3.Error | None = None
-        """The last error a checkpoint of the thread met; the next commit tries again."""
+        """The last error a checkpoint met; the next commit (or write) tries again."""
         self._reset()
 
     def _reset(self) -> None:
@@ -106,8 +109,14 @@ class Checkpointer:
         self._same_process()
         if self._frames < self.limit_pages:
             return
+        started = time.perf_counter()
         with self._copying:
-            busy, log, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            try:
+                row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as exc:  # the transaction can go on; the log goes on too
+                self.last_error = exc
+                return
+            busy, log, copied = row
             # A reader that still needs older frames keeps them: the log goes on then, and
             # the next writer tries again.
             if busy or copied < log:
@@ -115,6 +124,7 @@ class Checkpointer:
             else:
                 self._frames = 0
                 self.restarts += 1
+            self.catching_up += time.perf_counter() - started
 
     def close(self) -> None:
         """Stop the thread, after the checkpoint it is running (if any)."""

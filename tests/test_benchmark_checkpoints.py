@@ -1,0 +1,41 @@
+"""benchmarks/checkpoints.py runs at a tiny size and prints both ways and their ratios."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent.parent / "benchmarks" / "checkpoints.py"
+
+
+def test_checkpoints_on_the_thread_against_sqlites_own(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            *("--interactions", "1500", "--customers", "300"),
+            *("--new", "1000", "--per-commit", "100", "--rounds", "1"),
+            *("--workdir", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("command: python benchmarks/checkpoints.py --interactions 1500")
+    rows = re.findall(
+        r"^ +1  (inline|background) +([\d,]+)/s +(\d+\.\d{3}) ms +([\d,]+)/s +(\d+\.\d{3}) ms$",
+        out,
+        flags=re.MULTILINE,
+    )
+    assert [mode for mode, *_ in rows] == ["inline", "background"], out
+    for _, bulk, _, single, _ in rows:
+        assert int(bulk.replace(",", "")) > 0
+        assert int(single.replace(",", "")) > 0
+    assert re.search(r"^  bulk +rate x\d+\.\d\d  time committing x\d+\.\d\d$", out, re.MULTILINE)
+    assert re.search(r"^  per-commit +rate x\d+\.\d\d", out, re.MULTILINE)
+    assert list(tmp_path.iterdir()) == []  # the files are removed
