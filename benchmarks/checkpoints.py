@@ -19,6 +19,7 @@ The last lines give the ratios of background to inline, over all rounds.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -74,6 +75,7 @@ def _copy(source: Path, target: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{source}{suffix}").exists():
             shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    os.sync()  # or the first checkpoint of the run would pay for writing the copy out
 
 
 def measure(path: Path, mode: Mode, bulk: list[Item], single: list[Item]) -> tuple[Run, Run]:

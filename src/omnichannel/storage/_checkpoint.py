@@ -48,7 +48,7 @@ class Checkpointer:
         path: str | Path,
         *,
         limit_pages: int,
-        interval: float = 0.05,
+        interval: float = 0.25,
         idle: float = 5.0,
     ) -> None:
         self.path = Path(path)
