@@ -43,7 +43,9 @@ def _checkpointed(checkpointer: Checkpointer, count: int) -> None:
     _until(lambda: checkpointer.checkpoints >= count)
 
 
-def _write(writer: sqlite3.Connection, checkpointer: Checkpointer, pages: int) -> None:
+def _write(
+    writer: sqlite3.Connection, checkpointer: Checkpointer, pages: int, *, poke: bool = True
+) -> None:
     """One write transaction of about ``pages`` pages, as the store runs it."""
     checkpointer.before_write(writer)
     writer.execute("BEGIN IMMEDIATE")
@@ -51,7 +53,8 @@ def _write(writer: sqlite3.Connection, checkpointer: Checkpointer, pages: int) -
         "INSERT INTO blobs (data) VALUES (?)", [(b"x" * (PAGE - 200),) for _ in range(pages)]
     )
     writer.execute("COMMIT")
-    checkpointer.committed()
+    if poke:
+        checkpointer.committed()
 
 
 def _wal_pages(path: Path) -> int:
@@ -64,8 +67,9 @@ def test_the_thread_copies_committed_pages_into_the_database(
     path, writer = database
     checkpointer = Checkpointer(path, limit_pages=10_000)
     before = path.stat().st_size
-    _write(writer, checkpointer, 100)
+    _write(writer, checkpointer, 100, poke=False)
     assert path.stat().st_size == before  # committed, but only in the log yet
+    checkpointer.committed()
     _until(lambda: checkpointer.checkpoints >= 1)
     assert path.stat().st_size >= before + 100 * PAGE
     assert checkpointer.running
@@ -192,6 +196,7 @@ def test_a_forked_child_starts_with_fresh_locks(
 
 def test_sqlstore_ingests_with_a_short_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql_module, "_BACKGROUND_WAL_PAGES", 100)
+    monkeypatch.setattr(sql_module, "_CHECKPOINT_INTERVAL", 0.0)
     path = tmp_path / "omni.db"
     store = SQLStore(f"sqlite:///{path}")
     checkpointer = store._checkpointer
@@ -236,9 +241,14 @@ def test_sqlstore_on_a_uri_filename_leaves_checkpoints_to_sqlite(tmp_path: Path)
     store.close()
 
 
-def test_sqlstore_refuses_an_unknown_checkpoint_mode(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="checkpoint must be 'background' or 'inline'"):
-        SQLStore(f"sqlite:///{tmp_path / 'omni.db'}", checkpoint="sometimes")  # type: ignore[arg-type]
+@pytest.mark.parametrize("given", ["url", "engine"])
+def test_sqlstore_refuses_an_unknown_checkpoint_mode(tmp_path: Path, given: str) -> None:
+    url = f"sqlite:///{tmp_path / 'omni.db'}"
+    engine = sa.create_engine(url)
+    with pytest.raises(StoreError, match="checkpoint must be 'background' or 'inline', not 'x'"):
+        SQLStore(url if given == "url" else engine, checkpoint="x")  # type: ignore[arg-type]
+    engine.dispose()
+    assert not (tmp_path / "omni.db").exists()  # refused before opening anything
 
 
 def test_sqlstore_on_a_given_engine_leaves_checkpoints_to_it(tmp_path: Path) -> None:

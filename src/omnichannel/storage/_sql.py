@@ -61,6 +61,7 @@ _ID = 64
 # before the restart: the longer log makes those rarer.
 _WAL_PAGES = 10_000
 _BACKGROUND_WAL_PAGES = 40_000
+_CHECKPOINT_INTERVAL = 0.25  # seconds: fewer fsyncs under many small commits
 _CHUNK = 50  # keys per lookup statement: an OR of this many equalities, or an IN list
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # PostgreSQL SQLSTATEs after which retrying the transaction can succeed.
@@ -1330,12 +1331,14 @@ def _sqlite_engine(url: sa.URL, checkpointer: Checkpointer | None) -> Engine:
 
 
 def _checkpointer(url: sa.URL, checkpoint: str) -> Checkpointer | None:
-    if checkpoint not in ("background", "inline"):
-        raise StoreError(f"checkpoint must be 'background' or 'inline', not {checkpoint!r}")
     database = url.database
     if checkpoint == "inline" or database in (None, "", ":memory:") or url.query:
         return None  # in memory, or a URI filename with options: SQLite checkpoints
-    return Checkpointer(Path(database).resolve(), limit_pages=_BACKGROUND_WAL_PAGES)
+    return Checkpointer(
+        Path(database).resolve(),
+        limit_pages=_BACKGROUND_WAL_PAGES,
+        interval=_CHECKPOINT_INTERVAL,
+    )
 
 
 def _make_engine(url: str, checkpoint: str) -> tuple[Engine, Checkpointer | None]:
@@ -1397,6 +1400,8 @@ class SQLStore:
         schema: str | None = None,
         checkpoint: Literal["background", "inline"] = "background",
     ) -> None:
+        if checkpoint not in ("background", "inline"):
+            raise StoreError(f"checkpoint must be 'background' or 'inline', not {checkpoint!r}")
         self._owns_engine = not isinstance(url, Engine)
         self._checkpointer: Checkpointer | None = None
         if isinstance(url, str):
