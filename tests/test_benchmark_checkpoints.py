@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).parent.parent / "benchmarks" / "checkpoints.py"
+from tests._benchmarks import run_benchmark
 
 
 def test_checkpoints_on_the_thread_against_sqlites_own(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            *("--interactions", "1500", "--customers", "300"),
-            *("--new", "1000", "--per-commit", "100", "--rounds", "1"),
-            *("--workdir", str(tmp_path)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    out = run_benchmark(
+        "checkpoints.py",
+        *("--interactions", "1500", "--customers", "300"),
+        *("--new", "1000", "--per-commit", "100", "--rounds", "1"),
+        *("--workdir", str(tmp_path)),
     )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
     assert out.startswith("command: python benchmarks/checkpoints.py --interactions 1500")
     rows = re.findall(
         r"^ +1  (inline|background) +([\d,]+)/s +(\d+\.\d{3}) ms +([\d,]+)/s +(\d+\.\d{3}) ms$",

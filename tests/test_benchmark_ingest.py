@@ -5,27 +5,16 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parent.parent / "benchmarks" / "ingest.py"
+from tests._benchmarks import run_benchmark
 
 
 def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--workdir", str(tmp_path), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_benchmark("ingest.py", "--workdir", str(tmp_path), *args, env=env)
 
 
 def _count(db: Path, table: str) -> int:

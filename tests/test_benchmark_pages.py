@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).parent.parent / "benchmarks" / "pages.py"
+from tests._benchmarks import run_benchmark
 
 
 def test_pages_per_interaction_by_table_and_index(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            *("--interactions", "1500", "--customers", "300"),
-            *("--batch-size", "100", "--batches", "2", "--top", "40"),
-            *("--workdir", str(tmp_path)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    out = run_benchmark(
+        "pages.py",
+        *("--interactions", "1500", "--customers", "300"),
+        *("--batch-size", "100", "--batches", "2", "--top", "40"),
+        *("--workdir", str(tmp_path)),
     )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
     assert out.startswith("command: python benchmarks/pages.py --interactions 1500")
     total = re.search(r"([\d,]+) pages written, (\d+\.\d\d) per interaction", out)
     assert total is not None, out

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).parent.parent / "benchmarks" / "synthetic.py"
+from tests._benchmarks import run_benchmark
+
 _RATES = r"over-merge (\d+\.\d+) %  under-merge +(\d+\.\d+) %"
 
 
 def test_the_synthetic_benchmark_prints_ours_the_baseline_and_both_ceilings() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--customers", "150", "--seed", "3"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = run_benchmark("synthetic.py", "--customers", "150", "--seed", "3", timeout=300)
     rates = {}
     for label in (
         "omnichannel",

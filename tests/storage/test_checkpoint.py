@@ -70,7 +70,7 @@ def test_the_thread_copies_committed_pages_into_the_database(
     _write(writer, checkpointer, 100, poke=False)
     assert path.stat().st_size == before  # committed, but only in the log yet
     checkpointer.committed()
-    _until(lambda: checkpointer.checkpoints >= 1)
+    _checkpointed(checkpointer, 1)
     assert path.stat().st_size >= before + 100 * PAGE
     assert checkpointer.running
     checkpointer.close()
@@ -133,7 +133,7 @@ def test_a_reader_keeps_its_snapshot_and_the_log_starts_over_after_it(
     reader.close()
     for _ in range(3):
         _write(writer, checkpointer, 10)
-        _until(lambda: checkpointer.checkpoints >= 5)
+        _checkpointed(checkpointer, 5)
     checkpointer.close()
     assert checkpointer.restarts > pinned
     assert writer.execute("SELECT count(*) FROM blobs").fetchone() == (270,)
@@ -147,7 +147,7 @@ def test_an_idle_thread_ends_and_the_next_commit_starts_one(
     _write(writer, checkpointer, 5)
     _until(lambda: not checkpointer.running)
     _write(writer, checkpointer, 5)
-    _until(lambda: checkpointer.checkpoints >= 2)
+    _checkpointed(checkpointer, 2)
     checkpointer.close()
     checkpointer.committed()  # after close: nothing starts
     assert not checkpointer.running
@@ -187,7 +187,7 @@ def test_a_forked_child_starts_with_fresh_locks(
     checkpointer._copying.acquire()  # as if a parent's thread held it when it forked
     checkpointer._pid = -1
     _write(writer, checkpointer, 5)
-    _until(lambda: checkpointer.checkpoints >= 1)
+    _checkpointed(checkpointer, 1)
     checkpointer.close()
 
 
